@@ -1,0 +1,1 @@
+"""cases: see README.md for what this package will hold."""

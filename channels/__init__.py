@@ -1,0 +1,1 @@
+"""channels: see README.md for what this package will hold."""

@@ -1,0 +1,1 @@
+"""Shared infrastructure of cityloop; imports no sibling package."""

@@ -1,0 +1,1 @@
+"""People and permissions: staff accounts, citizens, bearer tokens, role guards."""

@@ -1,0 +1,61 @@
+"""Auth input and output shapes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.auth.const import Role
+
+
+class LoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class StaffOut(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    roles: list[str]
+    department_id: int | None
+    phone: str | None = Field(None, description="masked unless the caller is an admin or self")
+    is_active: bool
+
+
+class TokenOut(BaseModel):
+    token: str
+    token_type: str = "Bearer"
+    expires_at: dt.datetime
+    staff: StaffOut
+
+
+class MeOut(BaseModel):
+    kind: str
+    id: int
+    name: str
+    roles: list[str]
+    department_id: int | None
+    grid_ids: list[int]
+
+
+class StaffCreateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    password: str = Field(min_length=10, max_length=256)
+    display_name: str = Field(min_length=1, max_length=64)
+    roles: list[Role] = Field(min_length=1)
+    department_id: int | None = None
+    phone: str | None = Field(None, pattern=r"^\+?\d{5,20}$")
+
+
+class StaffList(BaseModel):
+    items: list[StaffOut]
+
+
+class Ok(BaseModel):
+    ok: bool = True

@@ -1,0 +1,215 @@
+"""Passwords, login throttling, bearer tokens and the principal behind a request."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from tortoise import timezone
+from tortoise.expressions import F
+
+from core.auth.const import CITIZEN, MIN_PASSWORD_LENGTH, TOKEN_BYTES, TOKEN_PREFIX, Role
+from core.auth.models import AccessToken, Citizen, Staff
+from core.errors import Conflict, NotFound, TooManyRequests, Unauthorized, ValidationFailed
+from core.org.models import GridAssignment
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+# Verified against when the username is unknown, so both paths cost the same time.
+_DUMMY_HASH = _hasher.hash("cityloop-dummy-password")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a staff member with roles, or a citizen identity."""
+
+    kind: str  # "staff" or "citizen"
+    id: int
+    name: str
+    roles: frozenset[str] = frozenset()
+    department_id: int | None = None
+    grid_ids: frozenset[int] = field(default_factory=frozenset)
+    token_id: int | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.kind == "staff"
+
+    def has_any(self, roles: frozenset[str]) -> bool:
+        """Tell whether the caller holds one of these roles."""
+        return bool(self.roles & roles)
+
+
+def hash_password(password: str) -> str:
+    """Hash a password with argon2id after checking its length."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            "password too short",
+            message=f"密码至少需要 {MIN_PASSWORD_LENGTH} 位",
+            extra={"fields": [{"field": "password", "message": "密码过短"}]},
+        )
+    return _hasher.hash(password)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def token_digest(token: str) -> str:
+    """Return the sha256 under which a token is stored."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def create_staff(
+    *,
+    username: str,
+    password: str,
+    display_name: str,
+    roles: list[str],
+    department_id: int | None = None,
+    phone: str | None = None,
+) -> Staff:
+    """Create a staff account; the username must be new and every role known."""
+    unknown = [r for r in roles if r not in Role.__members__.values()]
+    if unknown or not roles:
+        raise ValidationFailed(
+            f"unknown roles {unknown}",
+            message="角色不正确",
+            extra={"fields": [{"field": "roles", "message": f"未知角色: {unknown}"}]},
+        )
+    if await Staff.filter(username=username).exists():
+        raise Conflict(f"username {username} exists", code="username_taken", message="用户名已存在")
+    password_hash = await asyncio.to_thread(hash_password, password)
+    return await Staff.create(
+        username=username,
+        password_hash=password_hash,
+        display_name=display_name,
+        roles=sorted(set(roles)),
+        department_id=department_id,
+        phone=phone,
+    )
+
+
+async def login(
+    *, username: str, password: str, max_failures: int, lock_minutes: int, ttl_hours: int
+) -> tuple[str, AccessToken, Staff]:
+    """Check a password and issue a token; lock the account after repeated failures."""
+    staff = await Staff.get_or_none(username=username)
+    now = timezone.now()
+    if staff is not None and staff.locked_until is not None and staff.locked_until > now:
+        raise TooManyRequests(
+            f"account {staff.id} locked",
+            code="account_locked",
+            message=f"登录失败次数过多，账号已锁定，请 {lock_minutes} 分钟后再试",
+        )
+    ok = await asyncio.to_thread(_verify, staff.password_hash if staff else _DUMMY_HASH, password)
+    if staff is None or not ok or not staff.is_active:
+        if staff is not None and not ok:
+            await _record_failure(staff, now, max_failures, lock_minutes)
+        raise Unauthorized("bad credentials", code="bad_credentials", message="用户名或密码错误")
+    await Staff.filter(id=staff.id).update(failed_logins=0, locked_until=None)
+    token, row = await issue_token(staff=staff, ttl=dt.timedelta(hours=ttl_hours))
+    return token, row, staff
+
+
+async def _record_failure(staff: Staff, now: dt.datetime, max_failures: int, minutes: int) -> None:
+    # Counted in the database, so every web process sees the same count.
+    await Staff.filter(id=staff.id).update(failed_logins=F("failed_logins") + 1)
+    failures = (await Staff.get(id=staff.id)).failed_logins
+    if failures >= max_failures:
+        until = now + dt.timedelta(minutes=minutes)
+        await Staff.filter(id=staff.id).update(failed_logins=0, locked_until=until)
+
+
+async def issue_token(
+    *, staff: Staff | None = None, citizen: Citizen | None = None, ttl: dt.timedelta
+) -> tuple[str, AccessToken]:
+    """Create a bearer token for a staff member or a citizen; return the token and its row."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
+    row = await AccessToken.create(
+        token_hash=token_digest(token),
+        staff=staff,
+        citizen=citizen,
+        expires_at=timezone.now() + ttl,
+    )
+    return token, row
+
+
+async def revoke_token(token_id: int) -> None:
+    """Revoke one token; later requests with it get 401."""
+    await AccessToken.filter(id=token_id, revoked_at=None).update(revoked_at=timezone.now())
+
+
+async def revoke_all(staff_id: int) -> int:
+    """Revoke every live token of a staff member (password change, leaving)."""
+    return await AccessToken.filter(staff_id=staff_id, revoked_at=None).update(
+        revoked_at=timezone.now()
+    )
+
+
+async def authenticate(token: str) -> Principal:
+    """Resolve a bearer token to the caller, or raise Unauthorized with a precise code."""
+    row = await AccessToken.get_or_none(token_hash=token_digest(token)).prefetch_related(
+        "staff", "citizen"
+    )
+    if row is None:
+        raise Unauthorized("unknown token", code="token_invalid", message="登录凭证无效，请重新登录")
+    if row.revoked_at is not None:
+        raise Unauthorized("revoked token", code="token_revoked", message="登录凭证已注销，请重新登录")
+    if row.expires_at <= timezone.now():
+        raise Unauthorized("expired token", code="token_expired", message="登录已过期，请重新登录")
+    if row.staff is not None:
+        return await _staff_principal(row.staff, row.id)
+    if row.citizen is not None:
+        c = row.citizen
+        return Principal(kind=CITIZEN, id=c.id, name=c.nickname or "", token_id=row.id)
+    raise Unauthorized("token without subject", code="token_invalid", message="登录凭证无效")
+
+
+async def _staff_principal(staff: Staff, token_id: int) -> Principal:
+    if not staff.is_active:
+        raise Unauthorized("inactive staff", code="account_disabled", message="账号已停用")
+    grid_ids: frozenset[int] = frozenset()
+    if Role.INSPECTOR in staff.roles:
+        ids = await GridAssignment.filter(staff_id=staff.id).values_list("grid_id", flat=True)
+        grid_ids = frozenset(int(i) for i in ids)
+    return Principal(
+        kind="staff",
+        id=staff.id,
+        name=staff.display_name,
+        roles=frozenset(staff.roles),
+        department_id=staff.department_id,  # type: ignore[attr-defined]
+        grid_ids=grid_ids,
+        token_id=token_id,
+    )
+
+
+async def citizen_identity(
+    *, channel: str, external_id: str, union_id: str | None = None, phone: str | None = None
+) -> Citizen:
+    """Find or create the citizen behind a channel identity; keep the newest phone/unionid."""
+    citizen, _ = await Citizen.get_or_create(channel=channel, external_id=external_id)
+    changes: dict[str, str] = {}
+    if union_id and citizen.union_id != union_id:
+        changes["union_id"] = union_id
+    if phone and citizen.phone != phone:
+        changes["phone"] = phone
+    if changes:
+        await Citizen.filter(id=citizen.id).update(**changes)
+        await citizen.refresh_from_db()
+    return citizen
+
+
+async def get_staff(staff_id: int) -> Staff:
+    """Load a staff account or raise NotFound."""
+    staff = await Staff.get_or_none(id=staff_id)
+    if staff is None:
+        raise NotFound(f"staff {staff_id}", message="未找到该员工")
+    return staff

@@ -1,0 +1,237 @@
+"""The `cityloop` command: serve, worker, migrate, create-user, import-grids, seed-demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
+from typing import Any
+
+from core.config import Settings, load_settings
+from core.errors import CityloopError
+
+
+def _settings(**overrides: Any) -> Settings:
+    return load_settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the web server (with --demo: migrate, seed a demo city, print the logins)."""
+    from aiohttp import web
+
+    from core.db import database
+    from core.demo import print_demo, seed_demo
+    from core.logs import setup_logging
+    from core.web import create_app
+
+    settings = _settings(host=args.host, port=args.port, demo=args.demo or None)
+    setup_logging(settings.log_level, settings.log_format)
+
+    async def prepare() -> list[tuple[str, str, str]]:
+        async with database(settings, migrate=settings.demo):
+            return await seed_demo(settings) if settings.demo else []
+
+    logins = asyncio.run(prepare())
+    url = f"http://{settings.host}:{settings.port}"
+    if settings.demo:
+        print_demo(url, logins, settings)
+    print(f"cityloop serving on {url}  (API {url}/api/v1, OpenAPI {url}/api/openapi.json)", flush=True)
+    web.run_app(
+        create_app(settings), host=settings.host, port=settings.port, access_log=None, print=None
+    )
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run an arq worker for the outbox and the cron jobs (needs CITYLOOP_REDIS_URL)."""
+    from arq.worker import run_worker
+
+    from core.jobs.worker import WorkerSettings, worker_options
+    from core.logs import setup_logging
+
+    settings = _settings()
+    setup_logging(settings.log_level, settings.log_format)
+    if not settings.redis_dsn:
+        print("cityloop worker: CITYLOOP_REDIS_URL is not set; without Redis, "
+              "`cityloop serve` runs the jobs itself.", file=sys.stderr)
+        return 2
+    run_worker(WorkerSettings, **worker_options(settings))  # type: ignore[arg-type]
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Apply pending migrations; with --check, only report pending ones and model drift."""
+    from core.db import apply_migrations, database, model_drift, pending_migrations
+
+    settings = _settings()
+
+    async def run() -> int:
+        async with database(settings, require_current=False) as ctx:
+            if args.check:
+                pending = await pending_migrations(settings)
+                for name in pending:
+                    print(f"pending: {name}")
+            else:
+                pending = []
+                for name in await apply_migrations(settings):
+                    print(f"applied: {name}")
+            drift = await model_drift(ctx, settings)
+        for op in drift:
+            print(f"models differ from migrations: {op}")
+        if drift:
+            print("run `cityloop makemigrations` and commit the new migration", file=sys.stderr)
+        elif not pending:
+            print("database schema is up to date")
+        return 1 if pending or drift else 0
+
+    return asyncio.run(run())
+
+
+def cmd_makemigrations(args: argparse.Namespace) -> int:
+    """Write a migration for model changes (developers)."""
+    from core.db import make_migrations
+
+    settings = _settings()
+    for path in asyncio.run(make_migrations(settings, name=args.name)):
+        print(f"created {path}")
+    return 0
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    """Create a staff account."""
+    from core.auth.service import create_staff
+    from core.db import database
+    from core.org.models import Department
+
+    password = args.password or _ask_password()
+    settings = _settings()
+
+    async def run() -> None:
+        async with database(settings):
+            dep = None
+            if args.department:
+                dep = await Department.get_or_none(code=args.department)
+                if dep is None:
+                    raise CityloopError(f"unknown department {args.department}", message="部门不存在")
+            staff = await create_staff(
+                username=args.username,
+                password=password,
+                display_name=args.name or args.username,
+                roles=args.role,
+                department_id=dep.id if dep else None,
+            )
+            print(f"created staff #{staff.id} {staff.username} roles={','.join(staff.roles)}")
+
+    asyncio.run(run())
+    return 0
+
+
+def _ask_password() -> str:
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("password: ")
+    if first != getpass.getpass("again: "):
+        raise CityloopError("passwords differ", message="两次输入的密码不一致")
+    return first
+
+
+def cmd_import_grids(args: argparse.Namespace) -> int:
+    """Import 单元网格 polygons from a GeoJSON FeatureCollection."""
+    from core.db import database
+    from core.geo import CoordSystem, parse_grid_features
+    from core.org.service import district, import_grids
+
+    settings = _settings()
+    try:
+        data = json.loads(Path(args.file).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise CityloopError(f"cannot read {args.file}: {err}", message="无法读取文件") from err
+    features = parse_grid_features(data, CoordSystem(args.crs))
+
+    async def run() -> tuple[int, int]:
+        async with database(settings):
+            top = await district(code=settings.profile.code, name=settings.profile.name)
+            return await import_grids(features, top=top)
+
+    created, updated = asyncio.run(run())
+    print(f"imported {len(features)} grids: {created} new, {updated} updated")
+    return 0
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> int:
+    """Migrate and seed the demo city into the configured database; print the logins."""
+    from core.db import database
+    from core.demo import print_demo, seed_demo
+
+    settings = _settings(demo=True)
+
+    async def run() -> list[tuple[str, str, str]]:
+        async with database(settings, migrate=True):
+            return await seed_demo(settings)
+
+    logins = asyncio.run(run())
+    print_demo(f"http://{settings.host}:{settings.port}", logins, settings)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Describe the command line."""
+    parser = argparse.ArgumentParser(
+        prog="cityloop",
+        description="cityloop: 城市运行管理服务平台 backend. Settings come from CITYLOOP_* "
+        "environment variables (see README).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = _add(sub, "serve", cmd_serve)
+    serve.add_argument("--demo", action="store_true", help="migrate, seed a demo city, print logins")
+    serve.add_argument("--host", help="listen address (default CITYLOOP_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="listen port (default CITYLOOP_PORT or 8080)")
+    _add(sub, "worker", cmd_worker)
+    migrate = _add(sub, "migrate", cmd_migrate)
+    migrate.add_argument("--check", action="store_true",
+                         help="change nothing; exit 1 if migrations are pending or models drifted")
+    mk = _add(sub, "makemigrations", cmd_makemigrations)
+    mk.add_argument("--name", help="migration name suffix")
+    user = _add(sub, "create-user", cmd_create_user)
+    user.add_argument("username")
+    user.add_argument("--role", action="append", required=True,
+                      help="admin, acceptor, shift_lead, dispatcher, handler, inspector, agent "
+                      "(repeat for several)")
+    user.add_argument("--name", help="display name")
+    user.add_argument("--department", help="department code (handlers)")
+    user.add_argument("--password", help="password (default: asked, or read from stdin)")
+    grids = _add(sub, "import-grids", cmd_import_grids)
+    grids.add_argument("file", help="GeoJSON FeatureCollection with code/name/street/community")
+    grids.add_argument("--crs", default="wgs84", choices=["wgs84", "cgcs2000", "gcj02", "bd09"],
+                       help="coordinate system of the file (default wgs84)")
+    _add(sub, "seed-demo", cmd_seed_demo)
+    return parser
+
+
+def _add(sub: Any, name: str, fn: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name, help=(fn.__doc__ or "").strip(), description=(fn.__doc__ or "").strip()
+    )
+    parser.set_defaults(func=fn)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; print configuration and input errors without a traceback."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except CityloopError as err:
+        print(f"cityloop {args.command}: {err.message}\n{err.detail}", file=sys.stderr)
+        return 2 if err.code in {"config_error", "schema_out_of_date"} else 1
+    except KeyboardInterrupt:
+        return 130
+
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,167 @@
+"""Settings from the environment (CITYLOOP_*) and the city profile from an optional TOML file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.const import ENV_PREFIX
+from core.errors import ConfigError
+
+HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+# Environment variables under our prefix that belong to the test suite, not to the server.
+_NOT_SETTINGS = ("CITYLOOP_TEST_",)
+
+class CityProfile(BaseModel):
+    """What differs between cities: read from the TOML file named by CITYLOOP_CITY_PROFILE."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str = Field(
+        "330100", description="行政区划代码 of the city or district, 6 digits (GB/T 2260)"
+    )
+    name: str = Field("示范市", description="city name as shown to people")
+    center: tuple[float, float] = Field(
+        (120.1551, 30.2741), description="WGS-84 lon, lat of the city centre (demo data, maps)"
+    )
+    working_periods: tuple[tuple[str, str], ...] = Field(
+        (("08:00", "12:00"), ("14:00", "18:00")),
+        description="working periods of a working day, 'HH:MM' pairs in local time",
+    )
+    extra_holidays: tuple[dt.date, ...] = Field(
+        (), description="days off beyond the statutory calendar (or for years it does not cover)"
+    )
+    extra_workdays: tuple[dt.date, ...] = Field(
+        (), description="调休 working days beyond the statutory calendar"
+    )
+    catalog: Literal["gbt47678", "gbt30428"] = Field(
+        "gbt47678",
+        description="category catalog: GB/T 47678.5-2026 or the legacy GB/T 30428.2 / CJ/T 214",
+    )
+
+    @field_validator("code")
+    @classmethod
+    def _six_digits(cls, value: str) -> str:
+        if not re.fullmatch(r"\d{6}", value):
+            raise ValueError("must be a 6-digit 行政区划代码")
+        return value
+
+    @field_validator("working_periods")
+    @classmethod
+    def _periods(cls, value: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+        if not value:
+            raise ValueError("at least one working period is needed")
+        last = "00:00"
+        for start, end in value:
+            if not (HHMM.match(start) and HHMM.match(end)):
+                raise ValueError(f"'{start}'–'{end}' is not 'HH:MM'–'HH:MM'")
+            if not last <= start < end:
+                raise ValueError("periods must be ordered, non-overlapping and start before end")
+            last = end
+        return value
+
+
+class Settings(BaseSettings):
+    """Process settings; every field can be set as CITYLOOP_<NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
+
+    database_url: str = Field(
+        "sqlite://./var/cityloop.sqlite3",
+        description="tortoise URL: sqlite://PATH or postgres://user:pass@host:port/db",
+    )
+    redis_url: SecretStr | None = Field(
+        None, description="redis://host:port/db; unset: jobs run inside the web process"
+    )
+    host: str = Field("127.0.0.1", description="address `cityloop serve` listens on")
+    port: int = Field(8080, ge=1, le=65535, description="port `cityloop serve` listens on")
+    media_dir: Path = Field(Path("./var/media"), description="where uploaded files are kept")
+    city_profile: Path | None = Field(None, description="TOML file with the city profile")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="log level"
+    )
+    log_format: Literal["json", "text"] = Field("json", description="one JSON object per line")
+    token_ttl_hours: int = Field(12, ge=1, le=24 * 90, description="bearer token lifetime")
+    login_max_failures: int = Field(
+        5, ge=1, description="failed logins before an account is locked for a while"
+    )
+    login_lock_minutes: int = Field(15, ge=1, description="how long a locked account waits")
+    upload_max_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="largest upload")
+    upload_max_pixels: int = Field(
+        40_000_000, ge=10_000, description="largest image, width × height (decompression bombs)"
+    )
+    job_timeout_s: int = Field(60, ge=1, description="longest a job may run")
+    outbox_sweep_s: int = Field(30, ge=1, description="how often unfinished outbox rows are re-queued")
+    outbox_stale_s: int = Field(
+        60, ge=1, description="an outbox row this old and not done is queued again by the sweeper"
+    )
+    queue_name: str = Field("cityloop:queue", description="arq queue name in Redis")
+    job_modules: tuple[str, ...] = Field(
+        (), description="extra modules whose @job handlers the worker loads (plug-ins)"
+    )
+    demo: bool = Field(False, description="seeded demo city; set by `cityloop serve --demo`")
+    profile: CityProfile = Field(
+        default_factory=CityProfile, description="loaded from city_profile; not an env var"
+    )
+
+    @property
+    def redis_dsn(self) -> str | None:
+        return self.redis_url.get_secret_value() if self.redis_url else None
+
+
+def _unknown_env(environ: Mapping[str, str]) -> list[str]:
+    known = {ENV_PREFIX + name.upper() for name in Settings.model_fields}
+    problems = []
+    for key in environ:
+        if key.startswith(ENV_PREFIX) and key not in known and not key.startswith(_NOT_SETTINGS):
+            hint = difflib.get_close_matches(key, known, n=1)
+            problems.append(f"{key}: unknown setting" + (f" (did you mean {hint[0]}?)" if hint else ""))
+    return problems
+
+
+def _format(err: ValidationError, where: str) -> list[str]:
+    lines = []
+    for item in err.errors():
+        loc = ".".join(str(p) for p in item["loc"])
+        name = (ENV_PREFIX + loc.upper()) if where == "env" else f"{where}: {loc}"
+        got = item.get("input")
+        shown = "" if isinstance(got, dict) or got is None else f" (got {got!r})"
+        lines.append(f"{name}: {item['msg']}{shown}")
+    return lines
+
+
+def load_profile(path: Path) -> CityProfile:
+    """Read and validate a city profile TOML file."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        raise ConfigError(f"CITYLOOP_CITY_PROFILE: file not found: {path}") from err
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise ConfigError(f"CITYLOOP_CITY_PROFILE: {path} is not valid TOML: {err}") from err
+    try:
+        return CityProfile.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError("\n".join(_format(err, f"city profile {path}"))) from err
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build Settings from the environment; raise ConfigError naming each bad setting."""
+    problems = _unknown_env(os.environ)
+    if problems:
+        raise ConfigError("\n".join(problems))
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as err:
+        raise ConfigError("\n".join(_format(err, "env"))) from err
+    if settings.city_profile is not None:
+        settings = settings.model_copy(update={"profile": load_profile(settings.city_profile)})
+    return settings

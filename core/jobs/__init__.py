@@ -1,0 +1,1 @@
+"""Jobs: the outbox, handlers by name, arq worker settings, the in-process runner."""

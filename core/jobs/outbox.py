@@ -1,0 +1,103 @@
+"""Writing outbox rows and running them exactly once in effect."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from tortoise import timezone
+from tortoise.expressions import F, Q
+from tortoise.transactions import in_transaction
+
+from core.jobs.models import OutboxItem, OutboxStatus
+from core.jobs.registry import JobContext, handler_for
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 10  # about 17 hours of back-off in total; then a person must look
+
+
+async def add(kind: str, payload: dict[str, Any], *, delay_s: float = 0) -> OutboxItem:
+    """Write an outbox row (inside the caller's transaction, if any); kick it after commit."""
+    return await OutboxItem.create(
+        kind=kind,
+        payload=payload,
+        available_at=timezone.now() + dt.timedelta(seconds=delay_s),
+    )
+
+
+async def claim(outbox_id: int, *, lease_s: int) -> OutboxItem | None:
+    """Take a row for this runner until the lease ends; None if done or held by another."""
+    now = timezone.now()
+    free = Q(status=OutboxStatus.PENDING) | Q(status=OutboxStatus.RUNNING, claimed_until__lt=now)
+    taken = await OutboxItem.filter(free, id=outbox_id, available_at__lte=now).update(
+        status=OutboxStatus.RUNNING,
+        claimed_until=now + dt.timedelta(seconds=lease_s),
+        attempts=F("attempts") + 1,
+    )
+    if not taken:
+        return None
+    return await OutboxItem.get(id=outbox_id)
+
+
+async def run_item(outbox_id: int, *, context: JobContext, lease_s: int) -> str:
+    """Run one outbox row: claim it, run its handler and mark it done in one transaction."""
+    item = await claim(outbox_id, lease_s=lease_s)
+    if item is None:
+        return "skipped"
+    handler = handler_for(item.kind)
+    if handler is None:
+        await _fail(item, f"no handler registered for {item.kind!r}", final=True)
+        return "failed"
+    ctx = JobContext(context.settings, context.http, item.id, item.attempts)
+    try:
+        # The handler's own writes commit together with DONE: a crash before commit leaves
+        # neither, and the row is run again once its lease ends.
+        async with in_transaction():
+            await handler(ctx, item.payload)
+            marked = await OutboxItem.filter(
+                id=item.id, status=OutboxStatus.RUNNING, attempts=item.attempts
+            ).update(status=OutboxStatus.DONE, done_at=timezone.now(), last_error=None)
+            if not marked:
+                raise LeaseLost(f"outbox {item.id} was taken over by another runner")
+    except LeaseLost:
+        log.warning("outbox %s lease lost; the other runner finishes it", item.id)
+        return "lost"
+    except Exception as err:
+        log.warning("outbox %s (%s) attempt %s failed: %r", item.id, item.kind, item.attempts, err)
+        await _fail(item, repr(err), final=item.attempts >= MAX_ATTEMPTS)
+        return "retry"
+    return "done"
+
+
+class LeaseLost(Exception):
+    """Another runner claimed the row after our lease expired."""
+
+
+async def _fail(item: OutboxItem, error: str, *, final: bool) -> None:
+    backoff = dt.timedelta(seconds=min(2**item.attempts * 5, 3600))
+    await OutboxItem.filter(id=item.id, attempts=item.attempts).update(
+        status=OutboxStatus.FAILED if final else OutboxStatus.PENDING,
+        available_at=timezone.now() + backoff,
+        claimed_until=None,
+        last_error=error[:2000],
+    )
+    if final:
+        log.error("outbox %s (%s) failed for good: %s", item.id, item.kind, error[:200])
+
+
+async def due(*, stale_s: int, limit: int = 500) -> list[tuple[int, int]]:
+    """List (id, attempts) of rows that should be queued: due and not done, or lease expired."""
+    now = timezone.now()
+    # A row younger than stale_s was just kicked by its producer: leave it to that kick.
+    pending = Q(
+        status=OutboxStatus.PENDING, available_at__lte=now - dt.timedelta(seconds=stale_s)
+    )
+    expired = Q(status=OutboxStatus.RUNNING, claimed_until__lt=now)
+    rows = (
+        await OutboxItem.filter(pending | expired)
+        .order_by("id")
+        .limit(limit)
+        .values_list("id", "attempts")
+    )
+    return [(int(i), int(a)) for i, a in rows]

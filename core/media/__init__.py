@@ -1,0 +1,1 @@
+"""Photos and other media: checking uploads, deriving public copies, storing bytes."""

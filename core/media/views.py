@@ -1,0 +1,108 @@
+"""Uploading photos and serving their public copies."""
+
+from __future__ import annotations
+
+from aiohttp import BodyPartReader, web
+
+from core.errors import BadRequest, NotFound
+from core.media import service
+from core.media.images import ensure_size
+from core.media.models import MediaObject
+from core.media.schemas import MediaOut
+from core.web.endpoint import ANY_STAFF, PUBLIC, Call, endpoint
+from core.web.keys import SETTINGS, STORAGE
+
+routes = web.RouteTableDef()
+UPLOADERS = ANY_STAFF | {"citizen"}
+_CHUNK = 64 * 1024
+
+
+def media_out(media: MediaObject, *, staff: bool) -> MediaOut:
+    """Show a media row; EXIF evidence and the original only to staff."""
+    base = "/api/v1/media"
+    return MediaOut(
+        id=media.id,
+        sha256=media.sha256,
+        mime=media.mime,
+        size=media.size,
+        width=media.width,
+        height=media.height,
+        public_url=f"{base}/public/{media.sha256}.{media.public_ext}",
+        thumb_url=f"{base}/thumb/{media.sha256}.{service.THUMB_EXT}",
+        original_url=f"{base}/{media.id}/original" if staff else None,
+        gps_lon=media.gps_lon if staff else None,
+        gps_lat=media.gps_lat if staff else None,
+        taken_at=media.taken_at if staff else None,
+    )
+
+
+async def _read_file_part(request: web.Request, max_bytes: int) -> bytes:
+    if not request.content_type.startswith("multipart/"):
+        raise BadRequest("expected multipart/form-data", code="multipart_required",
+                         message="请以 multipart/form-data 上传，文件字段名为 file")
+    reader = await request.multipart()
+    while (part := await reader.next()) is not None:
+        if isinstance(part, BodyPartReader) and part.name == "file":
+            chunks, size = [], 0
+            # client_max_size does not bound streamed multipart reads: count as we go.
+            while chunk := await part.read_chunk(_CHUNK):
+                size += len(chunk)
+                ensure_size(size, max_bytes=max_bytes)
+                chunks.append(chunk)
+            return b"".join(chunks)
+    raise BadRequest("no 'file' part", code="file_missing", message="缺少文件字段 file")
+
+
+@routes.post("/api/v1/media")
+@endpoint(roles=UPLOADERS, summary="上传图片（multipart，字段 file）", response=MediaOut, status=201,
+          tags=["media"], errors=(400, 413, 415), content="multipart/form-data")
+async def upload(request: web.Request, call: Call) -> MediaOut:
+    """Accept one photo: JPEG, PNG or WEBP within the size and pixel limits."""
+    settings = request.app[SETTINGS]
+    data = await _read_file_part(request, settings.upload_max_bytes)
+    who = call.who
+    media = await service.ingest(
+        data,
+        settings=settings,
+        storage=request.app[STORAGE],
+        staff_id=who.id if who.is_staff else None,
+        citizen_id=None if who.is_staff else who.id,
+    )
+    return media_out(media, staff=who.is_staff)
+
+
+@routes.get("/api/v1/media/{media_id:\\d+}")
+@endpoint(roles=UPLOADERS, summary="图片信息", response=MediaOut, tags=["media"], errors=(404,))
+async def info(request: web.Request, call: Call) -> MediaOut:
+    """Describe a stored photo."""
+    media = await service.get_media(int(request.match_info["media_id"]))
+    return media_out(media, staff=call.who.is_staff)
+
+
+@routes.get("/api/v1/media/{media_id:\\d+}/original")
+@endpoint(roles=ANY_STAFF, summary="原始图片（含 EXIF，仅限工作人员）", tags=["media"], errors=(404,))
+async def original(request: web.Request, call: Call) -> web.Response:
+    """Send the untouched original, EXIF included."""
+    media = await service.get_media(int(request.match_info["media_id"]))
+    data = await request.app[STORAGE].get(service.original_key(media))
+    return web.Response(body=data, content_type=media.mime, headers=_private())
+
+
+@routes.get("/api/v1/media/{kind:public|thumb}/{sha256:[0-9a-f]{64}}.{ext:jpg|png}")
+@endpoint(roles=PUBLIC, summary="公开图片与缩略图（已去除元数据）", tags=["media"], errors=(404,))
+async def public(request: web.Request, call: Call) -> web.Response:
+    """Send a metadata-free copy; its URL holds the sha256, so it cannot be enumerated."""
+    kind, sha, ext = (request.match_info[k] for k in ("kind", "sha256", "ext"))
+    key = service.public_key(sha, ext) if kind == "public" else service.thumb_key(sha)
+    if kind == "thumb" and ext != service.THUMB_EXT:
+        raise NotFound("thumbnails are jpg", message="未找到该图片")
+    data = await request.app[STORAGE].get(key)
+    return web.Response(
+        body=data,
+        content_type="image/png" if ext == "png" else "image/jpeg",
+        headers={"Cache-Control": "public, max-age=31536000, immutable"},
+    )
+
+
+def _private() -> dict[str, str]:
+    return {"Cache-Control": "private, no-store"}

@@ -1,0 +1,1 @@
+"""Organisation and places: departments (a tree), grids (单元网格), inspector assignments."""

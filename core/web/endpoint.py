@@ -1,0 +1,222 @@
+"""One decorator per route: who may call it, what it takes and returns (also feeds OpenAPI)."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Final, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from core.auth.const import CITIZEN, STAFF_ROLES
+from core.auth.service import Principal, authenticate
+from core.errors import BadRequest, Forbidden, Unauthorized, ValidationFailed
+from core.web.keys import PRINCIPAL
+
+M = TypeVar("M", bound=BaseModel)
+Handler = Callable[[web.Request, "Call"], Awaitable[Any]]
+WebHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+PUBLIC: Final[frozenset[str]] = frozenset()  # no token needed
+ANY_STAFF: Final[frozenset[str]] = frozenset(STAFF_ROLES)
+CITIZEN_ONLY: Final[frozenset[str]] = frozenset({CITIZEN})
+
+_PYDANTIC_ZH: Final = {
+    "missing": "缺少必填项",
+    "extra_forbidden": "不允许的字段",
+    "string_too_short": "内容过短",
+    "string_too_long": "内容过长",
+    "string_type": "应为文本",
+    "int_type": "应为整数",
+    "int_parsing": "应为整数",
+    "float_type": "应为数字",
+    "float_parsing": "应为数字",
+    "bool_type": "应为布尔值",
+    "bool_parsing": "应为布尔值",
+    "list_type": "应为列表",
+    "dict_type": "应为对象",
+    "model_type": "应为对象",
+    "enum": "取值不在允许范围内",
+    "literal_error": "取值不在允许范围内",
+    "greater_than_equal": "数值过小",
+    "less_than_equal": "数值过大",
+    "datetime_parsing": "时间格式不正确",
+    "date_parsing": "日期格式不正确",
+}
+
+
+@dataclass(frozen=True)
+class EndpointSpec:
+    """What OpenAPI needs to know about a route."""
+
+    roles: frozenset[str]
+    summary: str
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    tags: tuple[str, ...] = ()
+    errors: tuple[int, ...] = ()
+    content: str = "application/json"  # request body media type (multipart for uploads)
+
+
+@dataclass
+class Call:
+    """What the decorator hands to a handler: the caller and the parsed input."""
+
+    principal: Principal | None
+    _body: BaseModel | None = None
+    _query: BaseModel | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def body(self, model: type[M]) -> M:
+        """Return the validated body as the given model."""
+        if not isinstance(self._body, model):
+            raise TypeError(f"endpoint did not declare body={model.__name__}")
+        return self._body
+
+    def query(self, model: type[M]) -> M:
+        """Return the validated query parameters as the given model."""
+        if not isinstance(self._query, model):
+            raise TypeError(f"endpoint did not declare query={model.__name__}")
+        return self._query
+
+    @property
+    def who(self) -> Principal:
+        """Return the authenticated caller (endpoints that are not PUBLIC always have one)."""
+        if self.principal is None:
+            raise Unauthorized("no principal")
+        return self.principal
+
+
+def validation_error(err: ValidationError, where: str) -> ValidationFailed:
+    """Turn a pydantic error into our 422, naming each field in English and Chinese."""
+    fields = []
+    for item in err.errors(include_url=False):
+        name = ".".join(str(p) for p in item["loc"]) or where
+        fields.append(
+            {
+                "field": name,
+                "message": _PYDANTIC_ZH.get(item["type"], "格式不正确"),
+                "type": item["type"],
+            }
+        )
+    names = "、".join(f["field"] for f in fields)
+    return ValidationFailed(
+        f"invalid {where}: {err.error_count()} error(s): {names}",
+        message=f"提交的内容有误：{names}",
+        extra={"fields": fields},
+    )
+
+
+async def _parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
+    raw = await request.read()
+    try:
+        data = json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError) as err:
+        raise BadRequest(
+            f"malformed JSON: {err}", code="malformed_json", message="请求内容不是有效的 JSON"
+        ) from err
+    if not isinstance(data, dict):
+        raise ValidationFailed(
+            "body must be a JSON object",
+            message="请求内容应为 JSON 对象",
+            extra={"fields": [{"field": "body", "message": "应为对象", "type": "dict_type"}]},
+        )
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise validation_error(err, "body") from err
+
+
+def _parse_query(request: web.Request, model: type[BaseModel]) -> BaseModel:
+    data: dict[str, Any] = {}
+    for key in request.query:
+        values = request.query.getall(key)
+        data[key] = values if len(values) > 1 else values[0]
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise validation_error(err, "query") from err
+
+
+async def resolve_principal(request: web.Request) -> Principal | None:
+    """Authenticate the Authorization header, if any."""
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("bad Authorization header", code="token_invalid", message="登录凭证无效")
+    return await authenticate(token.strip())
+
+
+def _check_roles(principal: Principal | None, roles: frozenset[str]) -> None:
+    if not roles:
+        return
+    if principal is None:
+        raise Unauthorized("no token", code="token_missing", message="请先登录")
+    allowed = principal.has_any(roles) or (CITIZEN in roles and principal.kind == CITIZEN)
+    if not allowed:
+        raise Forbidden(
+            f"{principal.kind} {principal.id} lacks {sorted(roles)}",
+            code="role_forbidden",
+            message="当前账号的角色无权执行此操作",
+        )
+
+
+def endpoint(
+    *,
+    roles: Iterable[str],
+    summary: str,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    response: type[BaseModel] | None = None,
+    status: int = 200,
+    tags: Iterable[str] = (),
+    errors: Iterable[int] = (),
+    content: str = "application/json",
+) -> Callable[[Handler], WebHandler]:
+    """Guard a handler by role, parse its input, and serialise its pydantic result."""
+    spec = EndpointSpec(
+        frozenset(roles), summary, body, query, response, status, tuple(tags), tuple(errors), content
+    )
+
+    def wrap(handler: Handler) -> WebHandler:
+        @functools.wraps(handler)
+        async def run(request: web.Request) -> web.StreamResponse:
+            principal = await resolve_principal(request) if spec.roles else None
+            _check_roles(principal, spec.roles)
+            if principal is not None:
+                request[PRINCIPAL] = principal
+            call = Call(
+                principal,
+                await _parse_body(request, spec.body) if spec.body else None,
+                _parse_query(request, spec.query) if spec.query else None,
+            )
+            result = await handler(request, call)
+            if isinstance(result, web.StreamResponse):
+                return result
+            if isinstance(result, BaseModel):
+                return web.json_response(
+                    result.model_dump(mode="json"), status=spec.status, dumps=_dumps
+                )
+            return web.json_response(result, status=spec.status, dumps=_dumps)
+
+        run.__endpoint__ = spec  # type: ignore[attr-defined]
+        return run
+
+    return wrap
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False)
+
+
+def spec_of(handler: object) -> EndpointSpec | None:
+    """Return the EndpointSpec attached to a handler by @endpoint, if any."""
+    spec = getattr(handler, "__endpoint__", None)
+    return spec if isinstance(spec, EndpointSpec) else None

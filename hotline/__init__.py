@@ -1,0 +1,1 @@
+"""hotline: see README.md for what this package will hold."""

@@ -1,0 +1,1 @@
+"""Tortoise native migrations, one folder per app; see README (Migrations)."""

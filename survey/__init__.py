@@ -1,0 +1,1 @@
+"""survey: see README.md for what this package will hold."""

@@ -1,0 +1,120 @@
+"""Fixtures shared by every test: settings, a migrated database, a running app.
+
+The suite runs on SQLite always; set CITYLOOP_TEST_DATABASE_URL (a PostgreSQL server URL) and
+CITYLOOP_TEST_REDIS_URL to run the same tests on PostgreSQL and Redis (.ci/run does both).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient
+
+from core.config import Settings, load_settings
+from core.db import database
+from core.web import create_app
+
+PG_URL = os.environ.get("CITYLOOP_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("CITYLOOP_TEST_REDIS_URL")
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def _pg_admin_dsn(url: str) -> str:
+    return url.replace("postgres://", "postgresql://", 1)
+
+
+def _with_db(url: str, name: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{name}"
+
+
+async def _migrate(url: str) -> None:
+    async with database(load_settings(database_url=url), migrate=True):
+        pass
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Migrate one database per session; tests copy (SQLite) or truncate (PostgreSQL) it."""
+    if PG_URL:
+        name = f"cityloop_test_{uuid.uuid4().hex[:10]}"
+        asyncio.run(_pg_execute(PG_URL, f'CREATE DATABASE "{name}"'))
+        url = _with_db(PG_URL, name)
+        asyncio.run(_migrate(url))
+        yield url
+        asyncio.run(_pg_execute(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    else:
+        path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+        asyncio.run(_migrate(f"sqlite://{path}"))
+        yield str(path)
+
+
+async def _pg_execute(url: str, sql: str) -> None:
+    conn = await asyncpg.connect(_pg_admin_dsn(url))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def _pg_truncate(url: str) -> None:
+    conn = await asyncpg.connect(_pg_admin_dsn(url))
+    try:
+        tables = await conn.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname='public' "
+            "AND tablename <> 'tortoise_migrations'"
+        )
+        if tables:
+            names = ", ".join(f'"{t["tablename"]}"' for t in tables)
+            await conn.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def database_url(template_db: str, tmp_path: Path) -> str:
+    """A migrated, empty database for this test."""
+    if PG_URL:
+        asyncio.run(_pg_truncate(template_db))
+        return template_db
+    target = tmp_path / "cityloop.sqlite3"
+    shutil.copyfile(template_db, target)
+    return f"sqlite://{target}"
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings for one test: its own database, media folder and queue name."""
+    for key in list(os.environ):
+        if key.startswith("CITYLOOP_") and not key.startswith("CITYLOOP_TEST_"):
+            monkeypatch.delenv(key)
+    overrides: dict[str, Any] = {
+        "database_url": database_url,
+        "media_dir": tmp_path / "media",
+        "queue_name": f"cityloop:test:{uuid.uuid4().hex[:8]}",
+        "log_format": "text",
+    }
+    if REDIS_URL:
+        overrides["redis_url"] = REDIS_URL
+    return load_settings(**overrides)
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[None]:
+    """The test's database, open for model queries (for tests without a running app)."""
+    async with database(settings):
+        yield
+
+
+@pytest.fixture
+async def client(aiohttp_client: Any, settings: Settings) -> TestClient[Any, Any]:
+    """A running app on a real socket, with its own database; models can be queried too."""
+    return await aiohttp_client(create_app(settings))  # type: ignore[no-any-return]

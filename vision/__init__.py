@@ -1,0 +1,1 @@
+"""vision: see README.md for what this package will hold."""
