@@ -7,7 +7,7 @@ import asyncio
 import getpass
 import json
 import sys
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +21,10 @@ def _settings(**overrides: Any) -> Settings:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the web server (with --demo: migrate, seed a demo city, print the logins)."""
-    from aiohttp import web
-
     from core.db import database
     from core.demo import print_demo, seed_demo
     from core.logs import setup_logging
-    from core.web import create_app
+    from core.web.app import serve
 
     settings = _settings(host=args.host, port=args.port, demo=args.demo or None)
     setup_logging(settings.log_level, settings.log_format)
@@ -39,10 +37,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     url = f"http://{settings.host}:{settings.port}"
     if settings.demo:
         print_demo(url, logins, settings)
-    print(f"cityloop serving on {url}  (API {url}/api/v1, OpenAPI {url}/api/openapi.json)", flush=True)
-    web.run_app(
-        create_app(settings), host=settings.host, port=settings.port, access_log=None, print=None
+    print(
+        f"cityloop serving on {url}  (API {url}/api/v1, OpenAPI {url}/api/openapi.json)", flush=True
     )
+    serve(settings)
     return 0
 
 
@@ -56,8 +54,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
     settings = _settings()
     setup_logging(settings.log_level, settings.log_format)
     if not settings.redis_dsn:
-        print("cityloop worker: CITYLOOP_REDIS_URL is not set; without Redis, "
-              "`cityloop serve` runs the jobs itself.", file=sys.stderr)
+        print(
+            "cityloop worker: CITYLOOP_REDIS_URL is not set; without Redis, "
+            "`cityloop serve` runs the jobs itself.",
+            file=sys.stderr,
+        )
         return 2
     run_worker(WorkerSettings, **worker_options(settings))  # type: ignore[arg-type]
     return 0
@@ -116,7 +117,9 @@ def cmd_create_user(args: argparse.Namespace) -> int:
             if args.department:
                 dep = await Department.get_or_none(code=args.department)
                 if dep is None:
-                    raise CityloopError(f"unknown department {args.department}", message="部门不存在")
+                    raise CityloopError(
+                        f"unknown department {args.department}", message="部门不存在"
+                    )
             staff = await create_staff(
                 username=args.username,
                 password=password,
@@ -187,27 +190,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = _add(sub, "serve", cmd_serve)
-    serve.add_argument("--demo", action="store_true", help="migrate, seed a demo city, print logins")
+    serve.add_argument(
+        "--demo", action="store_true", help="migrate, seed a demo city, print logins"
+    )
     serve.add_argument("--host", help="listen address (default CITYLOOP_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="listen port (default CITYLOOP_PORT or 8080)")
     _add(sub, "worker", cmd_worker)
     migrate = _add(sub, "migrate", cmd_migrate)
-    migrate.add_argument("--check", action="store_true",
-                         help="change nothing; exit 1 if migrations are pending or models drifted")
+    migrate.add_argument(
+        "--check",
+        action="store_true",
+        help="change nothing; exit 1 if migrations are pending or models drifted",
+    )
     mk = _add(sub, "makemigrations", cmd_makemigrations)
     mk.add_argument("--name", help="migration name suffix")
     user = _add(sub, "create-user", cmd_create_user)
     user.add_argument("username")
-    user.add_argument("--role", action="append", required=True,
-                      help="admin, acceptor, shift_lead, dispatcher, handler, inspector, agent "
-                      "(repeat for several)")
+    user.add_argument(
+        "--role",
+        action="append",
+        required=True,
+        help="admin, acceptor, shift_lead, dispatcher, handler, inspector, agent "
+        "(repeat for several)",
+    )
     user.add_argument("--name", help="display name")
     user.add_argument("--department", help="department code (handlers)")
     user.add_argument("--password", help="password (default: asked, or read from stdin)")
     grids = _add(sub, "import-grids", cmd_import_grids)
     grids.add_argument("file", help="GeoJSON FeatureCollection with code/name/street/community")
-    grids.add_argument("--crs", default="wgs84", choices=["wgs84", "cgcs2000", "gcj02", "bd09"],
-                       help="coordinate system of the file (default wgs84)")
+    grids.add_argument(
+        "--crs",
+        default="wgs84",
+        choices=["wgs84", "cgcs2000", "gcj02", "bd09"],
+        help="coordinate system of the file (default wgs84)",
+    )
     _add(sub, "seed-demo", cmd_seed_demo)
     return parser
 
@@ -230,7 +246,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2 if err.code in {"config_error", "schema_out_of_date"} else 1
     except KeyboardInterrupt:
         return 130
-
 
 
 if __name__ == "__main__":

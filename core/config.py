@@ -21,6 +21,7 @@ HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 # Environment variables under our prefix that belong to the test suite, not to the server.
 _NOT_SETTINGS = ("CITYLOOP_TEST_",)
 
+
 class CityProfile(BaseModel):
     """What differs between cities: read from the TOML file named by CITYLOOP_CITY_PROFILE."""
 
@@ -86,9 +87,7 @@ class Settings(BaseSettings):
     port: int = Field(8080, ge=1, le=65535, description="port `cityloop serve` listens on")
     media_dir: Path = Field(Path("./var/media"), description="where uploaded files are kept")
     city_profile: Path | None = Field(None, description="TOML file with the city profile")
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
-        "INFO", description="log level"
-    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="log level")
     log_format: Literal["json", "text"] = Field("json", description="one JSON object per line")
     token_ttl_hours: int = Field(12, ge=1, le=24 * 90, description="bearer token lifetime")
     login_max_failures: int = Field(
@@ -100,7 +99,9 @@ class Settings(BaseSettings):
         40_000_000, ge=10_000, description="largest image, width × height (decompression bombs)"
     )
     job_timeout_s: int = Field(60, ge=1, description="longest a job may run")
-    outbox_sweep_s: int = Field(30, ge=1, description="how often unfinished outbox rows are re-queued")
+    outbox_sweep_s: int = Field(
+        30, ge=1, description="how often unfinished outbox rows are re-queued"
+    )
     outbox_stale_s: int = Field(
         60, ge=1, description="an outbox row this old and not done is queued again by the sweeper"
     )
@@ -124,7 +125,9 @@ def _unknown_env(environ: Mapping[str, str]) -> list[str]:
     for key in environ:
         if key.startswith(ENV_PREFIX) and key not in known and not key.startswith(_NOT_SETTINGS):
             hint = difflib.get_close_matches(key, known, n=1)
-            problems.append(f"{key}: unknown setting" + (f" (did you mean {hint[0]}?)" if hint else ""))
+            problems.append(
+                f"{key}: unknown setting" + (f" (did you mean {hint[0]}?)" if hint else "")
+            )
     return problems
 
 

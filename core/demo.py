@@ -103,7 +103,10 @@ async def _upsert(
     staff = await Staff.get_or_none(username=username)
     if staff is None:
         await create_staff(
-            username=username, password=password, display_name=name, roles=roles,
+            username=username,
+            password=password,
+            display_name=name,
+            roles=roles,
             department_id=dep_id,
         )
         return
@@ -117,8 +120,10 @@ def print_demo(url: str, logins: list[tuple[str, str, str]], settings: Settings)
     print(f"\ncityloop demo city: {settings.profile.name} ({settings.profile.code})")
     print(f"  database: {settings.database_url}")
     print(f"  open:     {url}/readyz   {url}/api/openapi.json")
-    print(f"  log in:   curl -X POST {url}/api/v1/auth/login "
-          "-H 'Content-Type: application/json' -d '{\"username\":\"dispatcher\",\"password\":\"…\"}'")
+    print(
+        f"  log in:   curl -X POST {url}/api/v1/auth/login "
+        '-H \'Content-Type: application/json\' -d \'{"username":"dispatcher","password":"…"}\''
+    )
     print("  demo accounts (passwords are new on every start):")
     for username, password, role in logins:
         print(f"    {username:<12} {password:<14} {role}")

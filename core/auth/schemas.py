@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.auth.const import Role
+from core.timeutil import LocalDatetime
 
 
 class LoginIn(BaseModel):
@@ -28,8 +27,8 @@ class StaffOut(BaseModel):
 
 class TokenOut(BaseModel):
     token: str
-    token_type: str = "Bearer"
-    expires_at: dt.datetime
+    token_type: str = "Bearer"  # noqa: S105
+    expires_at: LocalDatetime
     staff: StaffOut
 
 

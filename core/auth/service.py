@@ -160,9 +160,13 @@ async def authenticate(token: str) -> Principal:
         "staff", "citizen"
     )
     if row is None:
-        raise Unauthorized("unknown token", code="token_invalid", message="登录凭证无效，请重新登录")
+        raise Unauthorized(
+            "unknown token", code="token_invalid", message="登录凭证无效，请重新登录"
+        )
     if row.revoked_at is not None:
-        raise Unauthorized("revoked token", code="token_revoked", message="登录凭证已注销，请重新登录")
+        raise Unauthorized(
+            "revoked token", code="token_revoked", message="登录凭证已注销，请重新登录"
+        )
     if row.expires_at <= timezone.now():
         raise Unauthorized("expired token", code="token_expired", message="登录已过期，请重新登录")
     if row.staff is not None:
@@ -179,7 +183,7 @@ async def _staff_principal(staff: Staff, token_id: int) -> Principal:
     grid_ids: frozenset[int] = frozenset()
     if Role.INSPECTOR in staff.roles:
         ids = await GridAssignment.filter(staff_id=staff.id).values_list("grid_id", flat=True)
-        grid_ids = frozenset(int(i) for i in ids)
+        grid_ids = frozenset(int(str(i)) for i in ids)
     return Principal(
         kind="staff",
         id=staff.id,

@@ -31,8 +31,14 @@ def staff_out(staff: Staff, *, reveal: bool) -> StaffOut:
 
 
 @routes.post("/api/v1/auth/login")
-@endpoint(roles=PUBLIC, summary="员工登录", body=LoginIn, response=TokenOut, tags=["auth"],
-          errors=(401, 429))
+@endpoint(
+    roles=PUBLIC,
+    summary="员工登录",
+    body=LoginIn,
+    response=TokenOut,
+    tags=["auth"],
+    errors=(401, 429),
+)
 async def login(request: web.Request, call: Call) -> TokenOut:
     """Exchange a username and password for a bearer token."""
     body = call.body(LoginIn)
@@ -81,8 +87,15 @@ async def list_staff(request: web.Request, call: Call) -> StaffList:
 
 
 @routes.post("/api/v1/staff")
-@endpoint(roles=ADMIN, summary="新建员工账号", body=StaffCreateIn, response=StaffOut, status=201,
-          tags=["auth"], errors=(409,))
+@endpoint(
+    roles=ADMIN,
+    summary="新建员工账号",
+    body=StaffCreateIn,
+    response=StaffOut,
+    status=201,
+    tags=["auth"],
+    errors=(409,),
+)
 async def create_staff(request: web.Request, call: Call) -> StaffOut:
     """Create a staff account."""
     body = call.body(StaffCreateIn)
@@ -98,8 +111,9 @@ async def create_staff(request: web.Request, call: Call) -> StaffOut:
 
 
 @routes.post("/api/v1/staff/{staff_id:\\d+}/revoke-tokens")
-@endpoint(roles=ADMIN, summary="注销某员工的全部登录凭证", response=Ok, tags=["auth"],
-          errors=(404,))
+@endpoint(
+    roles=ADMIN, summary="注销某员工的全部登录凭证", response=Ok, tags=["auth"], errors=(404,)
+)
 async def revoke_tokens(request: web.Request, call: Call) -> Ok:
     """Revoke every token of a staff member."""
     staff = await service.get_staff(int(request.match_info["staff_id"]))

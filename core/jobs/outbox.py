@@ -90,9 +90,7 @@ async def due(*, stale_s: int, limit: int = 500) -> list[tuple[int, int]]:
     """List (id, attempts) of rows that should be queued: due and not done, or lease expired."""
     now = timezone.now()
     # A row younger than stale_s was just kicked by its producer: leave it to that kick.
-    pending = Q(
-        status=OutboxStatus.PENDING, available_at__lte=now - dt.timedelta(seconds=stale_s)
-    )
+    pending = Q(status=OutboxStatus.PENDING, available_at__lte=now - dt.timedelta(seconds=stale_s))
     expired = Q(status=OutboxStatus.RUNNING, claimed_until__lt=now)
     rows = (
         await OutboxItem.filter(pending | expired)

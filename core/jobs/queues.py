@@ -61,7 +61,9 @@ class ArqQueue:
                 )
                 sent += 1
             except (OSError, ConnectionError, TimeoutError) as err:
-                log.warning("redis unavailable, outbox %s waits for the sweeper: %r", outbox_id, err)
+                log.warning(
+                    "redis unavailable, outbox %s waits for the sweeper: %r", outbox_id, err
+                )
                 break
         return sent
 
@@ -89,9 +91,7 @@ class LocalQueue:
 
     def _spawn(self, outbox_id: int) -> None:
         task = asyncio.create_task(
-            outbox.run_item(
-                outbox_id, context=self._context, lease_s=self._settings.job_timeout_s
-            ),
+            outbox.run_item(outbox_id, context=self._context, lease_s=self._settings.job_timeout_s),
             name=f"outbox-{outbox_id}",
         )
         self._tasks.add(task)

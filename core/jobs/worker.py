@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, ClassVar
 
 import aiohttp
 from arq import cron
@@ -60,8 +60,10 @@ def _every(seconds: int) -> set[int]:
 class WorkerSettings:
     """What `arq` runs; cityloop worker fills in Redis, queue and timeouts from Settings."""
 
-    functions = [run_outbox]
-    cron_jobs = [cron(sweep_outbox, second=_every(30), run_at_startup=True, unique=True)]
+    functions: ClassVar[list[Any]] = [run_outbox]
+    cron_jobs: ClassVar[list[Any]] = [
+        cron(sweep_outbox, second=_every(30), run_at_startup=True, unique=True)
+    ]
     on_startup = startup
     on_shutdown = shutdown
     redis_settings = RedisSettings()

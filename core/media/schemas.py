@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from pydantic import BaseModel, Field
+
+from core.timeutil import LocalDatetime
 
 
 class MediaOut(BaseModel):
@@ -19,4 +19,4 @@ class MediaOut(BaseModel):
     original_url: str | None = Field(None, description="the untouched original: staff only")
     gps_lon: float | None = Field(None, description="EXIF evidence, staff only")
     gps_lat: float | None = None
-    taken_at: dt.datetime | None = None
+    taken_at: LocalDatetime | None = None

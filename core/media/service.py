@@ -38,7 +38,10 @@ async def ingest(
 ) -> MediaObject:
     """Validate an upload and store it; the same photo uploaded twice is one object."""
     img: ProcessedImage = await asyncio.to_thread(
-        process_image, data, max_bytes=settings.upload_max_bytes, max_pixels=settings.upload_max_pixels
+        process_image,
+        data,
+        max_bytes=settings.upload_max_bytes,
+        max_pixels=settings.upload_max_pixels,
     )
     existing = await MediaObject.get_or_none(sha256=img.sha256)
     if existing is not None:
@@ -46,7 +49,9 @@ async def ingest(
     # Files first, row last: a crash in between leaves unreferenced files, never a row
     # pointing at nothing.
     await storage.put(content_key("orig", img.sha256, img.ext), img.original, content_type=img.mime)
-    await storage.put(public_key(img.sha256, img.public_ext), img.public, content_type=img.public_mime)
+    await storage.put(
+        public_key(img.sha256, img.public_ext), img.public, content_type=img.public_mime
+    )
     await storage.put(thumb_key(img.sha256), img.thumb, content_type="image/jpeg")
     media, _ = await MediaObject.get_or_create(
         sha256=img.sha256,

@@ -38,8 +38,11 @@ def media_out(media: MediaObject, *, staff: bool) -> MediaOut:
 
 async def _read_file_part(request: web.Request, max_bytes: int) -> bytes:
     if not request.content_type.startswith("multipart/"):
-        raise BadRequest("expected multipart/form-data", code="multipart_required",
-                         message="请以 multipart/form-data 上传，文件字段名为 file")
+        raise BadRequest(
+            "expected multipart/form-data",
+            code="multipart_required",
+            message="请以 multipart/form-data 上传，文件字段名为 file",
+        )
     reader = await request.multipart()
     while (part := await reader.next()) is not None:
         if isinstance(part, BodyPartReader) and part.name == "file":
@@ -54,8 +57,15 @@ async def _read_file_part(request: web.Request, max_bytes: int) -> bytes:
 
 
 @routes.post("/api/v1/media")
-@endpoint(roles=UPLOADERS, summary="上传图片（multipart，字段 file）", response=MediaOut, status=201,
-          tags=["media"], errors=(400, 413, 415), content="multipart/form-data")
+@endpoint(
+    roles=UPLOADERS,
+    summary="上传图片（multipart，字段 file）",
+    response=MediaOut,
+    status=201,
+    tags=["media"],
+    errors=(400, 413, 415),
+    content="multipart/form-data",
+)
 async def upload(request: web.Request, call: Call) -> MediaOut:
     """Accept one photo: JPEG, PNG or WEBP within the size and pixel limits."""
     settings = request.app[SETTINGS]
@@ -80,7 +90,9 @@ async def info(request: web.Request, call: Call) -> MediaOut:
 
 
 @routes.get("/api/v1/media/{media_id:\\d+}/original")
-@endpoint(roles=ANY_STAFF, summary="原始图片（含 EXIF，仅限工作人员）", tags=["media"], errors=(404,))
+@endpoint(
+    roles=ANY_STAFF, summary="原始图片（含 EXIF，仅限工作人员）", tags=["media"], errors=(404,)
+)
 async def original(request: web.Request, call: Call) -> web.Response:
     """Send the untouched original, EXIF included."""
     media = await service.get_media(int(request.match_info["media_id"]))

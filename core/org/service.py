@@ -44,12 +44,16 @@ class GridCache:
     async def refresh(self, *, force: bool = False) -> None:
         """Rebuild the index if the grid table changed since the last build."""
         async with self._lock:
-            row = await Grid.annotate(n=Count("id"), last=Max("updated_at")).first().values(
-                "n", "last"
+            row = (
+                await Grid.annotate(n=Count("id"), last=Max("updated_at"))
+                .first()
+                .values("n", "last")
             )
             version = (int(row["n"] or 0), str(row["last"])) if row else (0, "")
             if force or version != self._version:
-                grids = await Grid.all().values("id", "code", "geometry", "street_id", "community_id")
+                grids = await Grid.all().values(
+                    "id", "code", "geometry", "street_id", "community_id"
+                )
                 shapes = [GridShape(g["id"], g["code"], shape(g["geometry"])) for g in grids]
                 self._index = await asyncio.to_thread(GridIndex, shapes)
                 self._owners = {g["id"]: (g["street_id"], g["community_id"]) for g in grids}
@@ -111,7 +115,9 @@ async def assign_inspector(*, staff_id: int, grid_codes: list[str]) -> int:
     grids = await Grid.filter(code__in=grid_codes).values_list("id", "code")
     missing = sorted(set(grid_codes) - {c for _, c in grids})
     if missing:
-        raise ValidationFailed(f"unknown grids {missing}", message=f"网格不存在：{'、'.join(missing)}")
+        raise ValidationFailed(
+            f"unknown grids {missing}", message=f"网格不存在：{'、'.join(missing)}"
+        )
     new = 0
     for grid_id, _ in grids:
         _, was_created = await GridAssignment.get_or_create(staff_id=staff_id, grid_id=grid_id)
@@ -123,7 +129,7 @@ async def department_tree() -> list[dict[str, Any]]:
     """Return all departments as nested dicts, roots first."""
     rows = await Department.all().order_by("id").values("id", "code", "name", "kind", "parent_id")
     nodes = {r["id"]: {**r, "children": []} for r in rows}
-    roots = []
+    roots: list[dict[str, Any]] = []
     for node in nodes.values():
         parent = nodes.get(node["parent_id"])
         (parent["children"] if parent else roots).append(node)

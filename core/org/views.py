@@ -25,8 +25,10 @@ async def departments(request: web.Request, call: Call) -> DepartmentTree:
 @endpoint(roles=ANY_STAFF, summary="单元网格（GeoJSON）", response=GridCollection, tags=["org"])
 async def grids(request: web.Request, call: Call) -> GridCollection:
     """List grids as a GeoJSON FeatureCollection in WGS-84."""
-    rows = await Grid.all().order_by("code").values(
-        "id", "code", "name", "street_id", "community_id", "geometry"
+    rows = (
+        await Grid.all()
+        .order_by("code")
+        .values("id", "code", "name", "street_id", "community_id", "geometry")
     )
     features = [
         {
@@ -41,8 +43,9 @@ async def grids(request: web.Request, call: Call) -> GridCollection:
 
 
 @routes.get("/api/v1/geo/locate")
-@endpoint(roles=ANY_STAFF, summary="坐标定位到网格", query=LocateQuery, response=LocateOut,
-          tags=["org"])
+@endpoint(
+    roles=ANY_STAFF, summary="坐标定位到网格", query=LocateQuery, response=LocateOut, tags=["org"]
+)
 async def locate(request: web.Request, call: Call) -> LocateOut:
     """Find the grid, street and community of a point (WGS-84, GCJ-02 or BD-09)."""
     q = call.query(LocateQuery)

@@ -89,3 +89,10 @@ def create_app(settings: Settings) -> web.Application:
     for module in WEB_MODULES:
         app.router.add_routes(importlib.import_module(module).routes)
     return app
+
+
+def serve(settings: Settings) -> None:
+    """Run the app until interrupted (the access log is our middleware's)."""
+    web.run_app(
+        create_app(settings), host=settings.host, port=settings.port, access_log=None, print=None
+    )

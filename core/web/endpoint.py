@@ -182,7 +182,15 @@ def endpoint(
 ) -> Callable[[Handler], WebHandler]:
     """Guard a handler by role, parse its input, and serialise its pydantic result."""
     spec = EndpointSpec(
-        frozenset(roles), summary, body, query, response, status, tuple(tags), tuple(errors), content
+        frozenset(roles),
+        summary,
+        body,
+        query,
+        response,
+        status,
+        tuple(tags),
+        tuple(errors),
+        content,
     )
 
     def wrap(handler: Handler) -> WebHandler:

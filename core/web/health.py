@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
+import json
 from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel
 
-from core.const import DISPLAY_TZ
 from core.db import ping
+from core.timeutil import now, to_local
 from core.web.endpoint import PUBLIC, Call, endpoint
 from core.web.keys import CALENDAR, REDIS
 from core.web.openapi import build_openapi
@@ -35,8 +35,13 @@ async def healthz(request: web.Request, call: Call) -> Health:
 
 
 @routes.get("/readyz")
-@endpoint(roles=PUBLIC, summary="就绪检查（数据库、Redis、节假日数据）", response=Readiness,
-          tags=["ops"], errors=(503,))
+@endpoint(
+    roles=PUBLIC,
+    summary="就绪检查（数据库、Redis、节假日数据）",
+    response=Readiness,
+    tags=["ops"],
+    errors=(503,),
+)
 async def readyz(request: web.Request, call: Call) -> web.Response:
     """Check the database and Redis; warn when the holiday calendar does not cover a year."""
     checks: dict[str, str] = {}
@@ -52,12 +57,16 @@ async def readyz(request: web.Request, call: Call) -> web.Response:
             checks["redis"] = "ok"
         except Exception as err:
             checks["redis"] = f"error: {type(err).__name__}"
-    year = dt.datetime.now(dt.UTC).astimezone(_tz()).year
+    year = to_local(now()).year
     warnings = request.app[CALENDAR].coverage_warnings([year, year + 1])
     checks["calendar"] = "ok" if not warnings else "fallback"
     ready = all(v in {"ok", "fallback"} for v in checks.values())
     body = Readiness(status="ok" if ready else "unavailable", checks=checks, warnings=warnings)
-    return web.json_response(body.model_dump(), status=200 if ready else 503)
+    return web.json_response(
+        body.model_dump(),
+        status=200 if ready else 503,
+        dumps=lambda o: json.dumps(o, ensure_ascii=False),
+    )
 
 
 @routes.get("/api/openapi.json")
@@ -65,12 +74,6 @@ async def readyz(request: web.Request, call: Call) -> web.Response:
 async def openapi(request: web.Request, call: Call) -> dict[str, Any]:
     """Describe every route."""
     return build_openapi(request.app, title="cityloop", version=_version())
-
-
-def _tz() -> dt.tzinfo:
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(DISPLAY_TZ)
 
 
 def _version() -> str:

@@ -35,9 +35,7 @@ def error_body(code: str, message: str, request_id: str, **extra: object) -> dic
 
 
 def _json(status: int, body: dict[str, object]) -> web.Response:
-    return web.json_response(
-        body, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=False)
-    )
+    return web.json_response(body, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=False))
 
 
 @web.middleware

@@ -181,7 +181,7 @@ def test_distance_of_a_few_centimetres_and_symmetry() -> None:
     # 1e-6° of latitude is 11.1 cm; the haversine form keeps it, where acos would give 0.
     assert distance_m(116.4, 39.9, 116.4, 39.900001) == pytest.approx(0.1112, abs=0.0001)
     assert distance_m(116.4, 39.9, 116.4, 39.9) == 0.0
-    a, b = (116.397, 39.908), (121.473, 31.230)  # Beijing → Shanghai, about 1 067 km
+    a, b = (116.397, 39.908), (121.473, 31.230)  # Beijing → Shanghai, about 1 068 km
     assert distance_m(*a, *b) == pytest.approx(distance_m(*b, *a))
     assert 1_060_000 < distance_m(*a, *b) < 1_075_000
 
