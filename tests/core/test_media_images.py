@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import os
@@ -83,7 +84,9 @@ def _png_header_only(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
 
 
-def _process(data: bytes, *, max_bytes: int = 10 * MB, max_pixels: int = 50_000_000) -> Any:
+def _process(
+    data: bytes, *, max_bytes: int = 10 * MB, max_pixels: int = 50_000_000
+) -> ProcessedImage:
     return process_image(data, max_bytes=max_bytes, max_pixels=max_pixels)
 
 
@@ -113,6 +116,7 @@ def test_gps_read_as_signed_decimal_degrees(
 def test_capture_time_with_offset_keeps_that_offset() -> None:
     exif = _exif(taken="2024:05:01 10:20:30", offset="+09:00")
     taken = _process(_jpeg(exif=exif)).taken_at
+    assert taken is not None
     assert taken == datetime(2024, 5, 1, 1, 20, 30, tzinfo=UTC)
     assert taken.utcoffset() == timedelta(hours=9)
 
@@ -121,6 +125,7 @@ def test_capture_time_with_offset_keeps_that_offset() -> None:
 def test_capture_time_without_usable_offset_is_shanghai_time(offset: str | None) -> None:
     exif = _exif(taken="2024:05:01 10:20:30", offset=offset)
     taken = _process(_jpeg(exif=exif)).taken_at
+    assert taken is not None
     assert taken == datetime(2024, 5, 1, 2, 20, 30, tzinfo=UTC)
     assert taken.utcoffset() == timedelta(hours=8)
 
@@ -176,7 +181,13 @@ def _marked_photo(orientation: int) -> bytes:
     return _encode(image, exif=exif, icc_profile=icc, xmp=xmp, comment=SECRET_COMMENT)
 
 
-def _is_red(pixel: Any) -> bool:
+def _pixel(image: Image.Image, xy: tuple[int, int]) -> tuple[int, ...]:
+    value = image.getpixel(xy)
+    assert isinstance(value, tuple)
+    return value
+
+
+def _is_red(pixel: tuple[int, ...]) -> bool:
     red, green, blue = pixel
     return bool(red > 200 and green < 60 and blue < 60)
 
@@ -188,14 +199,14 @@ def test_orientation_6_is_applied_to_public_copy_and_thumbnail() -> None:
     assert public.size == (200, 400)
     assert _open(result.thumb).size == (160, 320)
     # Orientation 6 means "turn 90° clockwise to view": the stored top-left lands top-right.
-    assert _is_red(public.getpixel((185, 15)))
-    assert not _is_red(public.getpixel((15, 15)))
+    assert _is_red(_pixel(public, (185, 15)))
+    assert not _is_red(_pixel(public, (15, 15)))
 
 
 def test_upright_photo_keeps_its_layout() -> None:
     result = _process(_marked_photo(orientation=1))
     assert (result.width, result.height) == (400, 200)
-    assert _is_red(_open(result.public).convert("RGB").getpixel((15, 15)))
+    assert _is_red(_pixel(_open(result.public).convert("RGB"), (15, 15)))
 
 
 @pytest.mark.parametrize("which", ["public", "thumb"])
@@ -211,7 +222,7 @@ def test_public_copy_and_thumbnail_carry_no_metadata(which: str) -> None:
 
 def test_original_is_kept_byte_for_byte_with_its_sha256() -> None:
     data = _marked_photo(orientation=6)
-    result: ProcessedImage = _process(data)
+    result = _process(data)
     assert result.original == data
     assert result.sha256 == hashlib.sha256(data).hexdigest()
     assert (result.mime, result.ext) == ("image/jpeg", "jpg")
@@ -234,10 +245,10 @@ def test_png_with_transparency_stays_png_and_thumbnail_is_flat_jpeg() -> None:
     assert (result.public_mime, result.public_ext) == ("image/png", "png")
     public = _open(result.public)
     assert public.mode == "RGBA"
-    assert public.getpixel((10, 10))[3] == 0
+    assert _pixel(public, (10, 10))[3] == 0
     thumb = _open(result.thumb)
     assert (thumb.format, thumb.mode) == ("JPEG", "RGB")
-    assert min(thumb.getpixel((10, 10))) > 240  # transparent shown as white
+    assert min(_pixel(thumb, (10, 10))) > 240  # transparent shown as white
 
 
 def test_palette_png_with_transparency_keeps_it() -> None:
@@ -247,8 +258,8 @@ def test_palette_png_with_transparency_keeps_it() -> None:
     result = _process(_encode(image, "PNG", transparency=0))
     assert result.public_mime == "image/png"
     public = _open(result.public)
-    assert public.getpixel((5, 5))[3] == 0
-    assert public.getpixel((35, 5)) == (255, 0, 0, 255)
+    assert _pixel(public, (5, 5))[3] == 0
+    assert _pixel(public, (35, 5)) == (255, 0, 0, 255)
 
 
 def test_opaque_rgba_png_is_published_as_jpeg() -> None:
@@ -350,11 +361,28 @@ def test_too_many_pixels_is_413_from_the_header(data: bytes, max_pixels: int) ->
     # The pixel data of these PNGs cannot decode: a decode attempt would end in corrupt_image.
     with warnings.catch_warnings(record=True) as leaked:
         warnings.simplefilter("always")
+        filters = list(warnings.filters)
         with pytest.raises(PayloadTooLarge) as caught:
             _process(data, max_pixels=max_pixels)
+        assert warnings.filters == filters  # process-wide settings are left as they were
     assert (caught.value.status, caught.value.code) == (413, "image_too_many_pixels")
     assert "万像素" in caught.value.message
     assert leaked == []
+
+
+async def test_concurrent_uploads_in_threads_each_get_their_answer() -> None:
+    photo, bomb = _marked_photo(orientation=6), _png_header_only(10_000, 10_000)
+    filters = list(warnings.filters)
+
+    async def one(data: bytes) -> str:
+        try:
+            return (await asyncio.to_thread(_process, data)).sha256
+        except PayloadTooLarge as err:
+            return err.code
+
+    answers = await asyncio.gather(*(one(d) for d in [photo, bomb] * 8))
+    assert answers == [hashlib.sha256(photo).hexdigest(), "image_too_many_pixels"] * 8
+    assert warnings.filters == filters
 
 
 def test_image_at_the_pixel_limit_is_accepted() -> None:

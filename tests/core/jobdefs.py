@@ -1,0 +1,45 @@
+"""Job handlers used by the job tests, loaded through the `job_modules` setting (a plug-in)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from tortoise import timezone
+
+from core.jobs.models import OutboxItem
+from core.jobs.registry import JobContext, job
+
+
+@job("test.chain")
+async def chain(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Write a follow-up row (the effect), then, on the first attempt only, take a while."""
+    await OutboxItem.create(
+        kind="test.noop",
+        payload={"parent": ctx.outbox_id},
+        # Far in the future: the follow-up only counts how often the effect happened.
+        available_at=timezone.now() + dt.timedelta(days=365),
+    )
+    if marker := payload.get("marker"):
+        Path(f"{marker}.{ctx.attempt}").write_text("started")
+    if ctx.attempt == 1:
+        await asyncio.sleep(float(payload.get("first_sleep_s", 0)))
+
+
+@job("test.fail_once")
+async def fail_once(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Fail on the first attempt, succeed after."""
+    await OutboxItem.create(
+        kind="test.noop",
+        payload={"parent": ctx.outbox_id},
+        available_at=timezone.now() + dt.timedelta(days=365),
+    )
+    if ctx.attempt == 1:
+        raise RuntimeError("upstream said 502")
+
+
+@job("test.noop")
+async def noop(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Do nothing."""

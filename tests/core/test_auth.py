@@ -1,0 +1,311 @@
+"""Logging in and out, bearer tokens, role guards, throttling and staff accounts, over HTTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from typing import Any
+
+from aiohttp import ClientResponse
+from aiohttp.test_utils import TestClient
+from tortoise import timezone
+
+from core.auth.models import AccessToken, Staff
+from core.auth.service import citizen_identity, create_staff, issue_token
+from core.config import Settings
+from core.web import create_app
+
+LOGIN = "/api/v1/auth/login"
+ME = "/api/v1/auth/me"
+STAFF = "/api/v1/staff"
+PASSWORD = "correct-horse-battery"
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+PHONE = "13812345678"
+
+
+async def _error(resp: ClientResponse, status: int, code: str) -> dict[str, Any]:
+    """Check the error document every client relies on and return it."""
+    assert resp.status == status, await resp.text()
+    body: dict[str, Any] = await resp.json()
+    assert body["code"] == code
+    assert CHINESE.search(body["message"]), body["message"]
+    assert body["request_id"] == resp.headers["X-Request-ID"]
+    return body
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def _staff(username: str, *roles: str, phone: str | None = None) -> Staff:
+    return await create_staff(
+        username=username,
+        password=PASSWORD,
+        display_name=f"{username} 的名字",
+        roles=list(roles) or ["dispatcher"],
+        phone=phone,
+    )
+
+
+async def _login(client: TestClient[Any, Any], username: str, password: str) -> ClientResponse:
+    return await client.post(LOGIN, json={"username": username, "password": password})
+
+
+async def _token(client: TestClient[Any, Any], username: str) -> str:
+    resp = await _login(client, username, PASSWORD)
+    assert resp.status == 200, await resp.text()
+    token: str = (await resp.json())["token"]
+    return token
+
+
+async def _admin_token(client: TestClient[Any, Any]) -> str:
+    await _staff("boss", "admin")
+    return await _token(client, "boss")
+
+
+# --- logging in ----------------------------------------------------------------------------------
+
+
+async def test_login_returns_a_token_that_works(client: TestClient[Any, Any]) -> None:
+    staff = await _staff("xiaozhang", "dispatcher", "acceptor", phone=PHONE)
+    resp = await _login(client, "xiaozhang", PASSWORD)
+    assert resp.status == 200
+    body = await resp.json()
+    assert body["token_type"] == "Bearer"
+    assert body["staff"]["username"] == "xiaozhang"
+    assert body["staff"]["phone"] == PHONE  # the account's own number, in full
+    assert dt.datetime.fromisoformat(body["expires_at"]) > timezone.now()
+    me = await client.get(ME, headers=_bearer(body["token"]))
+    assert me.status == 200
+    assert await me.json() == {
+        "kind": "staff",
+        "id": staff.id,
+        "name": "xiaozhang 的名字",
+        "roles": ["acceptor", "dispatcher"],
+        "department_id": None,
+        "grid_ids": [],
+    }
+
+
+async def test_wrong_password_is_401(client: TestClient[Any, Any]) -> None:
+    await _staff("xiaozhang")
+    await _error(await _login(client, "xiaozhang", "wrong-password"), 401, "bad_credentials")
+
+
+async def test_unknown_user_gets_the_same_answer(client: TestClient[Any, Any]) -> None:
+    body = await _error(await _login(client, "nobody", PASSWORD), 401, "bad_credentials")
+    await _staff("somebody")
+    other = await _error(await _login(client, "somebody", "wrong-password"), 401, "bad_credentials")
+    assert body["message"] == other["message"]  # no hint which usernames exist
+
+
+async def test_disabled_account_cannot_log_in(client: TestClient[Any, Any]) -> None:
+    staff = await _staff("leaver")
+    token = await _token(client, "leaver")
+    await Staff.filter(id=staff.id).update(is_active=False)
+    await _error(await _login(client, "leaver", PASSWORD), 401, "bad_credentials")
+    await _error(await client.get(ME, headers=_bearer(token)), 401, "account_disabled")
+
+
+# --- tokens --------------------------------------------------------------------------------------
+
+
+async def test_no_token_is_401_token_missing(client: TestClient[Any, Any]) -> None:
+    await _error(await client.get(ME), 401, "token_missing")
+
+
+async def test_garbage_token_is_401_token_invalid(client: TestClient[Any, Any]) -> None:
+    await _error(await client.get(ME, headers=_bearer("cl_not-a-token")), 401, "token_invalid")
+    resp = await client.get(ME, headers={"Authorization": "Basic dXNlcjpwYXNz"})
+    await _error(resp, 401, "token_invalid")
+
+
+async def test_expired_token_is_401_token_expired(client: TestClient[Any, Any]) -> None:
+    staff = await _staff("xiaozhang")
+    token, row = await issue_token(staff=staff, ttl=dt.timedelta(hours=1))
+    assert (await client.get(ME, headers=_bearer(token))).status == 200
+    past = timezone.now() - dt.timedelta(minutes=1)
+    await AccessToken.filter(id=row.id).update(expires_at=past)
+    await _error(await client.get(ME, headers=_bearer(token)), 401, "token_expired")
+
+
+async def test_logout_revokes_the_token(client: TestClient[Any, Any]) -> None:
+    await _staff("xiaozhang")
+    token = await _token(client, "xiaozhang")
+    other = await _token(client, "xiaozhang")  # a second device
+    resp = await client.post("/api/v1/auth/logout", headers=_bearer(token))
+    assert resp.status == 200
+    assert await resp.json() == {"ok": True}
+    await _error(await client.get(ME, headers=_bearer(token)), 401, "token_revoked")
+    assert (await client.get(ME, headers=_bearer(other))).status == 200
+
+
+async def test_admin_revokes_another_staffs_tokens(client: TestClient[Any, Any]) -> None:
+    admin = await _admin_token(client)
+    staff = await _staff("xiaozhang")
+    first, second = await _token(client, "xiaozhang"), await _token(client, "xiaozhang")
+    resp = await client.post(f"{STAFF}/{staff.id}/revoke-tokens", headers=_bearer(admin))
+    assert resp.status == 200
+    for token in (first, second):
+        await _error(await client.get(ME, headers=_bearer(token)), 401, "token_revoked")
+    assert (await client.get(ME, headers=_bearer(admin))).status == 200
+    # Logging in again gives a working token.
+    assert (await client.get(ME, headers=_bearer(await _token(client, "xiaozhang")))).status == 200
+
+
+async def test_revoking_tokens_of_unknown_staff_is_404(client: TestClient[Any, Any]) -> None:
+    admin = await _admin_token(client)
+    await _error(
+        await client.post(f"{STAFF}/99999/revoke-tokens", headers=_bearer(admin)), 404, "not_found"
+    )
+
+
+async def test_tokens_are_stored_hashed(client: TestClient[Any, Any]) -> None:
+    await _staff("xiaozhang")
+    token = await _token(client, "xiaozhang")
+    rows = await AccessToken.all().values()
+    assert len(rows) == 1
+    assert rows[0]["token_hash"] == hashlib.sha256(token.encode()).hexdigest()
+    for value in rows[0].values():
+        assert token not in str(value)
+
+
+# --- roles ---------------------------------------------------------------------------------------
+
+
+async def test_wrong_role_is_403(client: TestClient[Any, Any]) -> None:
+    await _staff("xiaozhang", "dispatcher")
+    token = await _token(client, "xiaozhang")
+    await _error(await client.get(STAFF, headers=_bearer(token)), 403, "role_forbidden")
+
+
+async def test_citizen_token_knows_itself_but_not_the_departments(
+    client: TestClient[Any, Any],
+) -> None:
+    citizen = await citizen_identity(
+        channel="wechat", external_id="oAbCdEfGhIjKlMnOpQrStUvWxYz1", phone=PHONE
+    )
+    token, _ = await issue_token(citizen=citizen, ttl=dt.timedelta(hours=1))
+    me = await client.get(ME, headers=_bearer(token))
+    assert me.status == 200
+    body = await me.json()
+    assert (body["kind"], body["id"], body["roles"]) == ("citizen", citizen.id, [])
+    resp = await client.get("/api/v1/departments", headers=_bearer(token))
+    await _error(resp, 403, "role_forbidden")
+    await _error(await client.get(STAFF, headers=_bearer(token)), 403, "role_forbidden")
+
+
+# --- login throttling ----------------------------------------------------------------------------
+
+
+async def test_repeated_failures_lock_the_account(aiohttp_client: Any, settings: Settings) -> None:
+    strict = settings.model_copy(update={"login_max_failures": 3, "login_lock_minutes": 7})
+    client = await aiohttp_client(create_app(strict))
+    staff = await _staff("xiaozhang")
+    for _ in range(2):
+        await _error(await _login(client, "xiaozhang", "wrong-password"), 401, "bad_credentials")
+    assert (await Staff.get(id=staff.id)).locked_until is None  # not yet
+    await _error(await _login(client, "xiaozhang", "wrong-password"), 401, "bad_credentials")
+    body = await _error(await _login(client, "xiaozhang", PASSWORD), 429, "account_locked")
+    assert "7 分钟" in body["message"]
+    locked_until = (await Staff.get(id=staff.id)).locked_until
+    assert locked_until is not None
+    remaining = locked_until - timezone.now()
+    assert dt.timedelta(minutes=6) < remaining <= dt.timedelta(minutes=7)
+    assert await AccessToken.all().count() == 0
+
+
+async def test_lock_ends_after_its_time(aiohttp_client: Any, settings: Settings) -> None:
+    strict = settings.model_copy(update={"login_max_failures": 2})
+    client = await aiohttp_client(create_app(strict))
+    staff = await _staff("xiaozhang")
+    for _ in range(2):
+        await _login(client, "xiaozhang", "wrong-password")
+    await _error(await _login(client, "xiaozhang", PASSWORD), 429, "account_locked")
+    await Staff.filter(id=staff.id).update(locked_until=timezone.now() - dt.timedelta(seconds=1))
+    assert (await _login(client, "xiaozhang", PASSWORD)).status == 200
+    after = await Staff.get(id=staff.id)
+    assert (after.failed_logins, after.locked_until) == (0, None)
+
+
+async def test_successful_login_resets_the_failure_count(
+    aiohttp_client: Any, settings: Settings
+) -> None:
+    strict = settings.model_copy(update={"login_max_failures": 2})
+    client = await aiohttp_client(create_app(strict))
+    await _staff("xiaozhang")
+    for _ in range(3):  # fail, succeed, fail, succeed...: never two failures in a row
+        await _error(await _login(client, "xiaozhang", "wrong-password"), 401, "bad_credentials")
+        assert (await _login(client, "xiaozhang", PASSWORD)).status == 200
+
+
+# --- staff accounts ------------------------------------------------------------------------------
+
+
+async def test_admin_sees_full_phone_numbers(client: TestClient[Any, Any]) -> None:
+    admin = await _admin_token(client)
+    await _staff("xiaozhang", phone=PHONE)
+    resp = await client.get(STAFF, headers=_bearer(admin))
+    assert resp.status == 200
+    items = {s["username"]: s for s in (await resp.json())["items"]}
+    assert set(items) == {"boss", "xiaozhang"}
+    assert items["xiaozhang"]["phone"] == PHONE
+    assert "password_hash" not in items["xiaozhang"]
+
+
+def _new_staff(**changes: Any) -> dict[str, Any]:
+    body = {
+        "username": "new.person",
+        "password": "a-long-enough-password",
+        "display_name": "新同事",
+        "roles": ["acceptor"],
+        "phone": PHONE,
+    }
+    return {**body, **changes}
+
+
+async def test_admin_creates_staff_who_can_log_in(client: TestClient[Any, Any]) -> None:
+    admin = await _admin_token(client)
+    resp = await client.post(STAFF, json=_new_staff(), headers=_bearer(admin))
+    assert resp.status == 201
+    body = await resp.json()
+    assert (body["username"], body["roles"], body["phone"]) == ("new.person", ["acceptor"], PHONE)
+    assert (await _login(client, "new.person", "a-long-enough-password")).status == 200
+
+
+async def test_short_password_is_422_naming_password(client: TestClient[Any, Any]) -> None:
+    admin = await _admin_token(client)
+    resp = await client.post(STAFF, json=_new_staff(password="short123"), headers=_bearer(admin))
+    body = await _error(resp, 422, "validation_error")
+    assert [f["field"] for f in body["fields"]] == ["password"]
+    assert not await Staff.filter(username="new.person").exists()
+
+
+async def test_duplicate_username_is_409(client: TestClient[Any, Any]) -> None:
+    admin = await _admin_token(client)
+    resp = await client.post(STAFF, json=_new_staff(username="boss"), headers=_bearer(admin))
+    await _error(resp, 409, "username_taken")
+    assert await Staff.filter(username="boss").count() == 1
+
+
+async def test_unknown_field_is_422_naming_it(client: TestClient[Any, Any]) -> None:
+    admin = await _admin_token(client)
+    resp = await client.post(STAFF, json=_new_staff(is_superuser=True), headers=_bearer(admin))
+    body = await _error(resp, 422, "validation_error")
+    assert [(f["field"], f["type"]) for f in body["fields"]] == [("is_superuser", "extra_forbidden")]
+
+
+async def test_unknown_role_is_422(client: TestClient[Any, Any]) -> None:
+    admin = await _admin_token(client)
+    resp = await client.post(STAFF, json=_new_staff(roles=["superuser"]), headers=_bearer(admin))
+    body = await _error(resp, 422, "validation_error")
+    assert [f["field"] for f in body["fields"]] == ["roles.0"]
+
+
+async def test_non_admin_cannot_create_staff(client: TestClient[Any, Any]) -> None:
+    await _staff("xiaozhang", "shift_lead")
+    token = await _token(client, "xiaozhang")
+    resp = await client.post(STAFF, json=_new_staff(roles=["admin"]), headers=_bearer(token))
+    await _error(resp, 403, "role_forbidden")
+    assert not await Staff.filter(username="new.person").exists()
