@@ -76,7 +76,10 @@ async def _guarded(request: web.Request, handler: Handler, rid: str) -> web.Stre
         if err.status < 400:
             raise
         code, message = _HTTP_CODES.get(err.status, ("http_error", "请求失败"))
-        return _json(err.status, error_body(code, message, rid))
+        response = _json(err.status, error_body(code, message, rid))
+        if "Allow" in err.headers:  # 405 must say which methods are allowed (RFC 9110)
+            response.headers["Allow"] = err.headers["Allow"]
+        return response
     except Exception:
         log.exception("unhandled error")
         return _json(500, error_body("internal_error", "服务器内部错误，请稍后再试", rid))
