@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import BodyPartReader, web
 
+from core.auth.scope import restrict
 from core.errors import BadRequest, NotFound
 from core.media import service
 from core.media.images import ensure_size
@@ -84,8 +85,14 @@ async def upload(request: web.Request, call: Call) -> MediaOut:
 @routes.get("/api/v1/media/{media_id:\\d+}")
 @endpoint(roles=UPLOADERS, summary="图片信息", response=MediaOut, tags=["media"], errors=(404,))
 async def info(request: web.Request, call: Call) -> MediaOut:
-    """Describe a stored photo."""
-    media = await service.get_media(int(request.match_info["media_id"]))
+    """Describe a stored photo; a citizen sees only the photos they uploaded."""
+    media_id = int(request.match_info["media_id"])
+    query = MediaObject.filter(id=media_id)
+    if not call.who.is_staff:
+        query = restrict(query, call.who, citizen="uploaded_by_citizen_id")
+    media = await query.first()
+    if media is None:
+        raise NotFound(f"media {media_id} not visible", message="未找到该图片")
     return media_out(media, staff=call.who.is_staff)
 
 
