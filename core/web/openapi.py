@@ -32,8 +32,9 @@ def _schema_ref(model: type[BaseModel], components: dict[str, Any]) -> dict[str,
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
-def _query_params(model: type[BaseModel]) -> list[dict[str, Any]]:
-    schema = model.model_json_schema()
+def _query_params(model: type[BaseModel], components: dict[str, Any]) -> list[dict[str, Any]]:
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(schema.pop("$defs", {}))
     required = set(schema.get("required", []))
     return [
         {"name": name, "in": "query", "required": name in required, "schema": prop}
@@ -50,15 +51,15 @@ def _operation(spec: EndpointSpec | None, path: str, components: dict[str, Any])
         return {"summary": "", "parameters": params, "responses": {"200": {"description": "OK"}}}
     op: dict[str, Any] = {"summary": spec.summary, "tags": list(spec.tags)}
     if spec.query is not None:
-        params += _query_params(spec.query)
+        params += _query_params(spec.query, components)
     op["parameters"] = params
     if spec.body is not None:
         op["requestBody"] = {
             "required": True,
             "content": {spec.content: {"schema": _schema_ref(spec.body, components)}},
         }
-    elif spec.content != "application/json":
-        op["requestBody"] = {"required": True, "content": {spec.content: {"schema": {}}}}
+    elif spec.content == "multipart/form-data":
+        op["requestBody"] = {"required": True, "content": {spec.content: {"schema": _UPLOAD}}}
     ok: dict[str, Any] = {"description": "OK"}
     if spec.response is not None:
         ok["content"] = {"application/json": {"schema": _schema_ref(spec.response, components)}}
@@ -98,6 +99,12 @@ def build_openapi(app: web.Application, *, title: str, version: str) -> dict[str
     }
 
 
+# Our uploads are one part named "file" (core/media/views.py).
+_UPLOAD: dict[str, Any] = {
+    "type": "object",
+    "properties": {"file": {"type": "string", "format": "binary"}},
+    "required": ["file"],
+}
 _ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["code", "message", "request_id"],
