@@ -15,6 +15,7 @@ from core.jobs.registry import JobContext, handler_for
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 10  # about 17 hours of back-off in total; then a person must look
+HANDLER_WAIT_S = 600  # a row whose handler is not loaded here is looked at again this late
 
 
 async def add(kind: str, payload: dict[str, Any], *, delay_s: float = 0) -> OutboxItem:
@@ -47,8 +48,8 @@ async def run_item(outbox_id: int, *, context: JobContext, lease_s: int) -> str:
         return "skipped"
     handler = handler_for(item.kind)
     if handler is None:
-        await _fail(item, f"no handler registered for {item.kind!r}", final=True)
-        return "failed"
+        await _wait_for_handler(item)
+        return "waiting"
     ctx = JobContext(context.settings, context.http, item.id, item.attempts)
     try:
         # The handler's own writes commit together with DONE: a crash before commit leaves
@@ -72,6 +73,17 @@ async def run_item(outbox_id: int, *, context: JobContext, lease_s: int) -> str:
 
 class LeaseLost(Exception):
     """Another runner claimed the row after our lease expired."""
+
+
+async def _wait_for_handler(item: OutboxItem) -> None:
+    # Rows for a channel that is not installed yet wait for it: they do not use up attempts.
+    await OutboxItem.filter(id=item.id, attempts=item.attempts).update(
+        status=OutboxStatus.PENDING,
+        attempts=item.attempts - 1,
+        available_at=timezone.now() + dt.timedelta(seconds=HANDLER_WAIT_S),
+        claimed_until=None,
+        last_error=f"no handler registered for {item.kind!r} in this process",
+    )
 
 
 async def _fail(item: OutboxItem, error: str, *, final: bool) -> None:

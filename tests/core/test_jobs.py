@@ -81,11 +81,13 @@ async def test_failed_attempt_rolls_back_its_effect_and_retries(
     assert await _effects(item.id) == 1
 
 
-async def test_unknown_job_kind_fails_for_good(db: None, settings: Settings) -> None:
+async def test_row_without_a_handler_waits_for_one(db: None, settings: Settings) -> None:
+    # e.g. a notification for a channel that is not installed yet: it must not be lost.
     item = await outbox.add("no.such.job", {})
-    assert await outbox.run_item(item.id, context=_context(settings), lease_s=30) == "failed"
+    assert await outbox.run_item(item.id, context=_context(settings), lease_s=30) == "waiting"
     row = await OutboxItem.get(id=item.id)
-    assert row.status == OutboxStatus.FAILED
+    assert (row.status, row.attempts) == (OutboxStatus.PENDING, 0)
+    assert row.available_at > timezone.now()
     assert "no handler" in (row.last_error or "")
 
 
