@@ -49,6 +49,18 @@ class CityProfile(BaseModel):
         description="category catalog: GB/T 47678.5-2026 or the legacy GB/T 30428.2 / CJ/T 214",
     )
 
+    # The case core (cases/policy.py) validates these; core keeps them as data.
+    categories: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="per category (code or 小类 name): department, limits, auto 立案/派遣, dedupe…",
+    )
+    extensions: tuple[dict[str, Any], ...] = Field(
+        (), description="local 扩展部件/事件: code, kind, major_name, minor_name"
+    )
+    workflow: dict[str, Any] = Field(
+        default_factory=dict, description="stage limits, 核实/核查 task settings"
+    )
+
     @field_validator("code")
     @classmethod
     def _six_digits(cls, value: str) -> str:

@@ -17,6 +17,7 @@ DB_APPS: Final[dict[str, tuple[str, ...]]] = {
         "core.media.models",
         "core.jobs.models",
     ),
+    "cases": ("cases.models",),
 }
 # Modules whose @job handlers every worker loads (strings: core imports no sibling package).
 JOB_MODULES: Final[tuple[str, ...]] = ()

@@ -138,17 +138,22 @@ async def model_drift(ctx: TortoiseContext, settings: Settings) -> list[str]:
 
 
 async def make_migrations(settings: Settings, *, name: str | None = None) -> list[str]:
-    """Write migration files for model changes; return their paths."""
+    """Write migration files for model changes, app by app; return their paths."""
     from tortoise.migrations.writer import format_migration_name
 
     _ensure_packages()
+    paths: list[str] = []
     async with database(settings, require_current=False) as ctx:
-        writers = await _autodetector(ctx, settings).changes()
-    paths = []
-    for writer in writers:
-        if name:
-            writer.name = format_migration_name(int(writer.name.split("_", 1)[0]), name)
-        paths.append(str(writer.write()))
+        # One app at a time, in DB_APPS order: a migration can only depend on another app's
+        # migration that is already on disk.
+        for label in DB_APPS:
+            writers = [
+                w for w in await _autodetector(ctx, settings).changes() if w.app_label == label
+            ]
+            for writer in writers:
+                if name:
+                    writer.name = format_migration_name(int(writer.name.split("_", 1)[0]), name)
+                paths.append(str(writer.write()))
     return paths
 
 

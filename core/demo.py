@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import secrets
 from typing import Final
@@ -53,7 +54,9 @@ def demo_grids(settings: Settings) -> list[GridFeature]:
             for g in range(GRIDS_PER_COMMUNITY):
                 i = s * per_street + c * GRIDS_PER_COMMUNITY + g
                 col, row = i % 8 - 4, i // 8 - 2  # an 8 × 4 block centred on the centre
-                west, south = lon0 + col * dlon, lat0 + row * dlat
+                # Neighbours compute a shared edge from the same expression: no slivers.
+                west, east = lon0 + col * dlon, lon0 + (col + 1) * dlon
+                south, north = lat0 + row * dlat, lat0 + (row + 1) * dlat
                 # 15 digits: 6 行政区划 + 3 street + 3 community + 3 grid (GB/T 47678.3 layout)
                 code = f"{settings.profile.code}{s + 1:03d}{c + 1:03d}{g + 1:03d}"
                 features.append(
@@ -62,7 +65,7 @@ def demo_grids(settings: Settings) -> list[GridFeature]:
                         name=f"{community}{g + 1}号网格",
                         street=street,
                         community=community,
-                        polygon=box(west, south, west + dlon, south + dlat),
+                        polygon=box(west, south, east, north),
                     )
                 )
     return features
@@ -78,7 +81,7 @@ async def seed_demo(settings: Settings) -> list[tuple[str, str, str]]:
     ]
     for code, name, username in DEPARTMENTS:
         dep, _ = await Department.get_or_create(
-            code=f"{top.code}-{code}",
+            code=code,
             defaults={"name": f"区{name}", "kind": DepartmentKind.DEPARTMENT, "parent": top},
         )
         accounts.append((username, f"{name}处置员", [Role.HANDLER.value], dep.id))
@@ -111,7 +114,10 @@ async def _upsert(
         )
         return
     await Staff.filter(id=staff.id).update(
-        password_hash=hash_password(password), failed_logins=0, locked_until=None, is_active=True
+        password_hash=await asyncio.to_thread(hash_password, password),
+        failed_logins=0,
+        locked_until=None,
+        is_active=True,
     )
 
 

@@ -49,7 +49,7 @@ class StaffCreateIn(BaseModel):
     display_name: str = Field(min_length=1, max_length=64)
     roles: list[Role] = Field(min_length=1)
     department_id: int | None = None
-    phone: str | None = Field(None, pattern=r"^\+?\d{5,20}$")
+    phone: str | None = Field(None, max_length=20, pattern=r"^\+?\d{5,19}$")
 
 
 class StaffList(BaseModel):

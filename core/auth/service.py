@@ -16,7 +16,7 @@ from tortoise.expressions import F
 from core.auth.const import CITIZEN, MIN_PASSWORD_LENGTH, TOKEN_BYTES, TOKEN_PREFIX, Role
 from core.auth.models import AccessToken, Citizen, Staff
 from core.errors import Conflict, NotFound, TooManyRequests, Unauthorized, ValidationFailed
-from core.org.models import GridAssignment
+from core.org.models import Department, GridAssignment
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 # Verified against when the username is unknown, so both paths cost the same time.
@@ -83,6 +83,12 @@ async def create_staff(
             f"unknown roles {unknown}",
             message="角色不正确",
             extra={"fields": [{"field": "roles", "message": f"未知角色: {unknown}"}]},
+        )
+    if department_id is not None and not await Department.filter(id=department_id).exists():
+        raise ValidationFailed(
+            f"unknown department {department_id}",
+            message="部门不存在",
+            extra={"fields": [{"field": "department_id", "message": "部门不存在"}]},
         )
     if await Staff.filter(username=username).exists():
         raise Conflict(f"username {username} exists", code="username_taken", message="用户名已存在")

@@ -12,10 +12,10 @@ if TYPE_CHECKING:
 
 
 class MediaObject(Model):
-    """One stored image, keyed by the sha256 of the original bytes."""
+    """One upload of an image by one person (files are shared by the sha256 of the original)."""
 
     id = fields.IntField(primary_key=True)
-    sha256 = fields.CharField(max_length=64, unique=True)
+    sha256 = fields.CharField(max_length=64, db_index=True)
     mime = fields.CharField(max_length=32)
     ext = fields.CharField(max_length=8)
     public_ext = fields.CharField(max_length=8)  # jpg, or png where the photo has transparency

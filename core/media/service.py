@@ -36,14 +36,19 @@ async def ingest(
     staff_id: int | None = None,
     citizen_id: int | None = None,
 ) -> MediaObject:
-    """Validate an upload and store it; the same photo uploaded twice is one object."""
+    """Validate an upload and store it; the same person uploading the same photo gets one row."""
     img: ProcessedImage = await asyncio.to_thread(
         process_image,
         data,
         max_bytes=settings.upload_max_bytes,
         max_pixels=settings.upload_max_pixels,
     )
-    existing = await MediaObject.get_or_none(sha256=img.sha256)
+    # One row per uploader, so that "a citizen sees only their own uploads" holds when two
+    # people send the same picture; the files themselves are stored once.
+    mine = MediaObject.filter(
+        sha256=img.sha256, uploaded_by_staff_id=staff_id, uploaded_by_citizen_id=citizen_id
+    )
+    existing = await mine.first()
     if existing is not None:
         return existing
     # Files first, row last: a crash in between leaves unreferenced files, never a row
@@ -53,23 +58,20 @@ async def ingest(
         public_key(img.sha256, img.public_ext), img.public, content_type=img.public_mime
     )
     await storage.put(thumb_key(img.sha256), img.thumb, content_type="image/jpeg")
-    media, _ = await MediaObject.get_or_create(
+    return await MediaObject.create(
         sha256=img.sha256,
-        defaults={
-            "mime": img.mime,
-            "ext": img.ext,
-            "public_ext": img.public_ext,
-            "size": len(img.original),
-            "width": img.width,
-            "height": img.height,
-            "gps_lon": img.gps.lon if img.gps else None,
-            "gps_lat": img.gps.lat if img.gps else None,
-            "taken_at": img.taken_at,
-            "uploaded_by_staff_id": staff_id,
-            "uploaded_by_citizen_id": citizen_id,
-        },
+        mime=img.mime,
+        ext=img.ext,
+        public_ext=img.public_ext,
+        size=len(img.original),
+        width=img.width,
+        height=img.height,
+        gps_lon=img.gps.lon if img.gps else None,
+        gps_lat=img.gps.lat if img.gps else None,
+        taken_at=img.taken_at,
+        uploaded_by_staff_id=staff_id,
+        uploaded_by_citizen_id=citizen_id,
     )
-    return media
 
 
 async def get_media(media_id: int) -> MediaObject:

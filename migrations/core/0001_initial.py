@@ -118,7 +118,7 @@ class Migration(migrations.Migration):
             name='MediaObject',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
-                ('sha256', fields.CharField(unique=True, max_length=64)),
+                ('sha256', fields.CharField(db_index=True, max_length=64)),
                 ('mime', fields.CharField(max_length=32)),
                 ('ext', fields.CharField(max_length=8)),
                 ('public_ext', fields.CharField(max_length=8)),
@@ -132,7 +132,7 @@ class Migration(migrations.Migration):
                 ('uploaded_by_citizen', fields.ForeignKeyField('core.Citizen', source_field='uploaded_by_citizen_id', null=True, db_constraint=True, to_field='id', related_name='uploads', on_delete=OnDelete.SET_NULL)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'media_object', 'app': 'core', 'pk_attr': 'id', 'table_description': 'One stored image, keyed by the sha256 of the original bytes.'},
+            options={'table': 'media_object', 'app': 'core', 'pk_attr': 'id', 'table_description': 'One upload of an image by one person (files are shared by the sha256 of the original).'},
             bases=['Model'],
         ),
     ]

@@ -293,7 +293,9 @@ async def test_unknown_field_is_422_naming_it(client: TestClient[Any, Any]) -> N
     admin = await _admin_token(client)
     resp = await client.post(STAFF, json=_new_staff(is_superuser=True), headers=_bearer(admin))
     body = await _error(resp, 422, "validation_error")
-    assert [(f["field"], f["type"]) for f in body["fields"]] == [("is_superuser", "extra_forbidden")]
+    assert [(f["field"], f["type"]) for f in body["fields"]] == [
+        ("is_superuser", "extra_forbidden")
+    ]
 
 
 async def test_unknown_role_is_422(client: TestClient[Any, Any]) -> None:
@@ -309,3 +311,19 @@ async def test_non_admin_cannot_create_staff(client: TestClient[Any, Any]) -> No
     resp = await client.post(STAFF, json=_new_staff(roles=["admin"]), headers=_bearer(token))
     await _error(resp, 403, "role_forbidden")
     assert not await Staff.filter(username="new.person").exists()
+
+
+async def test_unknown_department_is_422_naming_it(client: TestClient[Any, Any]) -> None:
+    admin = await _admin_token(client)
+    resp = await client.post(STAFF, json=_new_staff(department_id=99999), headers=_bearer(admin))
+    body = await _error(resp, 422, "validation_error")
+    assert [f["field"] for f in body["fields"]] == ["department_id"]
+    assert not await Staff.filter(username="new.person").exists()
+
+
+async def test_phone_longer_than_the_column_is_422(client: TestClient[Any, Any]) -> None:
+    # "+" and 20 digits pass the pattern, but the column holds 20 characters.
+    admin = await _admin_token(client)
+    resp = await client.post(STAFF, json=_new_staff(phone="+" + "8" * 20), headers=_bearer(admin))
+    body = await _error(resp, 422, "validation_error")
+    assert [f["field"] for f in body["fields"]] == ["phone"]

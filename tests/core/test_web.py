@@ -92,7 +92,8 @@ async def test_sane_request_id_is_echoed(client: TestClient[Any, Any]) -> None:
 
 
 @pytest.mark.parametrize(
-    "incoming", ["short", "../../etc/passwd", "<script>alert(1)</script>", "x" * 65, "a b c d e f g"]
+    "incoming",
+    ["short", "../../etc/passwd", "<script>alert(1)</script>", "x" * 65, "a b c d e f g"],
 )
 async def test_unsafe_request_id_is_replaced(client: TestClient[Any, Any], incoming: str) -> None:
     resp = await client.get("/api/v1/nowhere", headers={"X-Request-ID": incoming})
@@ -202,6 +203,17 @@ async def test_openapi_request_bodies_resolve(client: TestClient[Any, Any]) -> N
         target = _resolve(doc, schema["$ref"])
         assert set(spec.body.model_fields) <= set(target["properties"])
     assert with_body >= 2  # login and staff creation at least
+
+
+async def test_openapi_upload_names_its_file_field(client: TestClient[Any, Any]) -> None:
+    # Without it, generated clients (and people reading the document) cannot upload.
+    doc = await _openapi(client)
+    body = doc["paths"]["/api/v1/media"]["post"]["requestBody"]
+    schema = body["content"]["multipart/form-data"]["schema"]
+    if "$ref" in schema:
+        schema = _resolve(doc, schema["$ref"])
+    assert schema["properties"]["file"]["format"] == "binary"
+    assert schema["required"] == ["file"]
 
 
 async def test_openapi_has_no_dangling_refs(client: TestClient[Any, Any]) -> None:
