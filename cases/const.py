@@ -71,6 +71,7 @@ class Action(StrEnum):
     RESUME = "resume"  # 恢复
     URGE = "urge"  # 督办
     REOPEN = "reopen"  # 重办
+    REWORK = "rework"  # 返工: written when a 核查 fails
     DUPLICATE = "duplicate"  # another report merged into this case
     OVERDUE = "overdue"  # a stage passed its deadline (written by the clock, not a person)
 
@@ -97,6 +98,7 @@ ACTION_NAMES: Final = {
     Action.RESUME: "恢复处置",
     Action.URGE: "督办",
     Action.REOPEN: "重办",
+    Action.REWORK: "返工",
     Action.DUPLICATE: "重复上报合并",
     Action.OVERDUE: "超期",
 }
@@ -145,6 +147,7 @@ class AttachmentKind(StrEnum):
     BEFORE = "before"  # by the department before work
     AFTER = "after"  # by the department after work
     CHECK = "check"  # by the inspector at 核查
+    OTHER = "other"
 
 
 # Outbox kinds: a reporter hears of a case's progress through their own channel.

@@ -30,6 +30,9 @@ class Case(Model):
     address = fields.CharField(max_length=200, default="")
     lon = fields.FloatField(null=True)  # WGS-84
     lat = fields.FloatField(null=True)
+    grid_id: int | None
+    street_id: int | None
+    department_id: int | None
     grid: fields.ForeignKeyNullableRelation[Grid] = fields.ForeignKeyField(
         "core.Grid", related_name="cases", null=True, on_delete=fields.RESTRICT
     )
@@ -70,6 +73,9 @@ class Report(Model):
     case: fields.ForeignKeyRelation[Case] = fields.ForeignKeyField(
         "cases.Case", related_name="reports", on_delete=fields.CASCADE
     )
+    case_id: int
+    citizen_id: int | None
+    staff_id: int | None
     source = fields.CharEnumField(Source, max_length=16)
     idempotency_key = fields.CharField(max_length=128)
     citizen: fields.ForeignKeyNullableRelation[Citizen] = fields.ForeignKeyField(
@@ -142,6 +148,9 @@ class InspectorTask(Model):
     case: fields.ForeignKeyRelation[Case] = fields.ForeignKeyField(
         "cases.Case", related_name="tasks", on_delete=fields.CASCADE
     )
+    case_id: int
+    grid_id: int | None
+    inspector_id: int | None
     kind = fields.CharEnumField(TaskKind, max_length=8)
     status = fields.CharEnumField(TaskStatus, max_length=16, default=TaskStatus.OPEN)
     grid: fields.ForeignKeyNullableRelation[Grid] = fields.ForeignKeyField(
@@ -165,6 +174,9 @@ class DispatchRule(Model):
     """Category × area → department, the most specific area winning (grid, street, district)."""
 
     id = fields.IntField(primary_key=True)
+    grid_id: int | None
+    area_id: int | None
+    department_id: int
     category_code = fields.CharField(max_length=16)
     grid: fields.ForeignKeyNullableRelation[Grid] = fields.ForeignKeyField(
         "core.Grid", related_name="dispatch_rules", null=True, on_delete=fields.CASCADE

@@ -22,6 +22,7 @@ class Staff(Model):
     department: fields.ForeignKeyNullableRelation[Department] = fields.ForeignKeyField(
         "core.Department", related_name="staff", null=True, on_delete=fields.SET_NULL
     )
+    department_id: int | None
     phone = fields.CharField(max_length=20, null=True)
     is_active = fields.BooleanField(default=True)
     failed_logins = fields.IntField(default=0)
@@ -60,6 +61,8 @@ class AccessToken(Model):
     citizen: fields.ForeignKeyNullableRelation[Citizen] = fields.ForeignKeyField(
         "core.Citizen", related_name="tokens", null=True, on_delete=fields.CASCADE
     )
+    staff_id: int | None
+    citizen_id: int | None
     created_at = fields.DatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField(db_index=True)
     revoked_at = fields.DatetimeField(null=True)

@@ -195,7 +195,7 @@ async def _staff_principal(staff: Staff, token_id: int) -> Principal:
         id=staff.id,
         name=staff.display_name,
         roles=frozenset(staff.roles),
-        department_id=staff.department_id,  # type: ignore[attr-defined]
+        department_id=staff.department_id,
         grid_ids=grid_ids,
         token_id=token_id,
     )

@@ -24,7 +24,7 @@ def staff_out(staff: Staff, *, reveal: bool) -> StaffOut:
         username=staff.username,
         display_name=staff.display_name,
         roles=list(staff.roles),
-        department_id=staff.department_id,  # type: ignore[attr-defined]
+        department_id=staff.department_id,
         phone=staff.phone if reveal else mask_phone(staff.phone),
         is_active=staff.is_active,
     )

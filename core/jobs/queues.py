@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Protocol
 
 from core.jobs import outbox
-from core.jobs.registry import JobContext
+from core.jobs.registry import JobContext, Periodic, PeriodicContext, periodic_jobs
 
 if TYPE_CHECKING:
     import aiohttp
@@ -79,10 +79,22 @@ class LocalQueue:
         self._context = JobContext(settings, http, 0, 0)
         self._tasks: set[asyncio.Task[object]] = set()
         self._sweeper: asyncio.Task[None] | None = None
+        self._loops: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
-        """Start the periodic sweeper."""
+        """Start the sweeper and every registered periodic job."""
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="outbox-sweeper")
+        for job in periodic_jobs():
+            self._loops.append(asyncio.create_task(self._every(job), name=job.name))
+
+    async def _every(self, job: Periodic) -> None:
+        context = PeriodicContext(self._settings, self)
+        while True:
+            await asyncio.sleep(job.every_s)
+            try:
+                await job.fn(context)
+            except Exception:
+                log.exception("periodic job %s failed; it runs again in %ss", job.name, job.every_s)
 
     async def kick(self, ids: Iterable[int]) -> None:
         """Run each row soon, in a task of its own."""
@@ -119,7 +131,8 @@ class LocalQueue:
 
     async def close(self) -> None:
         """Stop sweeping and let running rows finish."""
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            await asyncio.gather(self._sweeper, return_exceptions=True)
+        loops = [t for t in (self._sweeper, *self._loops) if t is not None]
+        for task in loops:
+            task.cancel()
+        await asyncio.gather(*loops, return_exceptions=True)
         await self.drain()

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     import aiohttp
 
     from core.config import Settings
+    from core.jobs.queues import JobQueue
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,44 @@ def job(name: str) -> Callable[[JobHandler], JobHandler]:
         return fn
 
     return register
+
+
+@dataclass(frozen=True)
+class PeriodicContext:
+    """What a periodic job gets: settings, and the queue for the outbox rows it writes."""
+
+    settings: Settings
+    queue: JobQueue
+
+
+PeriodicFn = Callable[[PeriodicContext], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Periodic:
+    name: str
+    every_s: int
+    fn: PeriodicFn
+
+
+_PERIODIC: dict[str, Periodic] = {}
+
+
+def periodic(name: str, *, every_s: int) -> Callable[[PeriodicFn], PeriodicFn]:
+    """Register a job that runs every every_s seconds (arq cron in workers, a loop in serve)."""
+
+    def register(fn: PeriodicFn) -> PeriodicFn:
+        if name in _PERIODIC and _PERIODIC[name].fn is not fn:
+            raise ValueError(f"periodic job {name!r} registered twice")
+        _PERIODIC[name] = Periodic(name, every_s, fn)
+        return fn
+
+    return register
+
+
+def periodic_jobs() -> list[Periodic]:
+    """List the registered periodic jobs."""
+    return sorted(_PERIODIC.values(), key=lambda p: p.name)
 
 
 def handler_for(name: str) -> JobHandler | None:

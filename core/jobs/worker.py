@@ -14,7 +14,7 @@ from core.const import JOB_MODULES
 from core.db import database
 from core.jobs import outbox
 from core.jobs.queues import ArqQueue
-from core.jobs.registry import JobContext, load_modules
+from core.jobs.registry import JobContext, Periodic, PeriodicContext, load_modules, periodic_jobs
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,19 @@ async def shutdown(ctx: dict[str, Any]) -> None:
     await ctx["db"].__aexit__(None, None, None)
 
 
+def _periodic_crons(settings: Settings) -> list[Any]:
+    """One arq cron per registered periodic job (their modules must be loaded first)."""
+    crons = []
+    for job in periodic_jobs():
+
+        async def run(ctx: dict[str, Any], job: Periodic = job) -> None:
+            await job.fn(PeriodicContext(ctx["settings"], ArqQueue(ctx["redis"], ctx["settings"])))
+
+        run.__qualname__ = run.__name__ = job.name.replace(".", "_")
+        crons.append(cron(run, name=job.name, second=_every(job.every_s), unique=True))
+    return crons
+
+
 def _every(seconds: int) -> set[int]:
     step = max(1, min(seconds, 60))
     return set(range(0, 60, step))
@@ -74,6 +87,7 @@ class WorkerSettings:
 
 def worker_options(settings: Settings) -> dict[str, Any]:
     """Build the arq worker options for these settings."""
+    load_modules((*JOB_MODULES, *settings.job_modules))
     dsn = settings.redis_dsn
     if not dsn:
         raise ValueError("CITYLOOP_REDIS_URL is not set: jobs run inside `cityloop serve`")
@@ -82,7 +96,8 @@ def worker_options(settings: Settings) -> dict[str, Any]:
         "queue_name": settings.queue_name,
         "job_timeout": settings.job_timeout_s,
         "cron_jobs": [
-            cron(sweep_outbox, second=_every(settings.outbox_sweep_s), run_at_startup=True)
+            cron(sweep_outbox, second=_every(settings.outbox_sweep_s), run_at_startup=True),
+            *_periodic_crons(settings),
         ],
         "ctx": {"settings": settings},
     }

@@ -32,6 +32,8 @@ class MediaObject(Model):
     uploaded_by_citizen: fields.ForeignKeyNullableRelation[Citizen] = fields.ForeignKeyField(
         "core.Citizen", related_name="uploads", null=True, on_delete=fields.SET_NULL
     )
+    uploaded_by_staff_id: int | None
+    uploaded_by_citizen_id: int | None
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

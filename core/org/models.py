@@ -32,6 +32,7 @@ class Department(Model):
     parent: fields.ForeignKeyNullableRelation[Department] = fields.ForeignKeyField(
         "core.Department", related_name="children", null=True, on_delete=fields.RESTRICT
     )
+    parent_id: int | None
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -50,6 +51,8 @@ class Grid(Model):
     community: fields.ForeignKeyNullableRelation[Department] = fields.ForeignKeyField(
         "core.Department", related_name="community_grids", null=True, on_delete=fields.RESTRICT
     )
+    street_id: int
+    community_id: int | None
     # GeoJSON geometry in WGS-84; the spatial index is built in memory from these.
     geometry: fields.Field[dict[str, Any]] = fields.JSONField()
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -69,6 +72,9 @@ class GridAssignment(Model):
     grid: fields.ForeignKeyRelation[Grid] = fields.ForeignKeyField(
         "core.Grid", related_name="assignments", on_delete=fields.CASCADE
     )
+
+    staff_id: int
+    grid_id: int
 
     class Meta:
         table = "grid_assignment"

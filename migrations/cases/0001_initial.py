@@ -75,7 +75,7 @@ class Migration(migrations.Migration):
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('case', fields.ForeignKeyField('cases.Case', source_field='case_id', db_constraint=True, to_field='id', related_name='attachments', on_delete=OnDelete.CASCADE)),
                 ('media', fields.ForeignKeyField('core.MediaObject', source_field='media_id', db_constraint=True, to_field='id', related_name='case_links', on_delete=OnDelete.RESTRICT)),
-                ('kind', fields.CharEnumField(description='REPORT: report\nVERIFY: verify\nBEFORE: before\nAFTER: after\nCHECK: check', enum_type=AttachmentKind, max_length=16)),
+                ('kind', fields.CharEnumField(description='REPORT: report\nVERIFY: verify\nBEFORE: before\nAFTER: after\nCHECK: check\nOTHER: other', enum_type=AttachmentKind, max_length=16)),
                 ('event', fields.ForeignKeyField('cases.CaseEvent', source_field='event_id', null=True, db_constraint=True, to_field='id', related_name='attachments', on_delete=OnDelete.SET_NULL)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],

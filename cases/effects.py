@@ -1,0 +1,328 @@
+"""What each action does to a case besides its status: clocks, tasks, requests, notices."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from cases import clock, sla, tasks
+from cases.const import (
+    NOTIFY_PREFIX,
+    Action,
+    AttachmentKind,
+    CaseStatus,
+    Stage,
+    TaskKind,
+    Urgency,
+)
+from cases.deps import Deps
+from cases.dispatch import resolve_department
+from cases.models import Case, CaseAttachment, CaseEvent, Report
+from cases.policy import Limit
+from core.auth.const import Role
+from core.auth.service import Principal
+from core.errors import Forbidden, ValidationFailed
+from core.jobs import outbox
+from core.media.models import MediaObject
+
+if TYPE_CHECKING:
+    from cases.states import Request
+
+S = CaseStatus
+# Reporters hear of these moves through their own channel.
+TOLD_TO_REPORTER = frozenset(
+    {
+        Action.REGISTER,
+        Action.REJECT,
+        Action.DISPATCH,
+        Action.HANDLE,
+        Action.CLOSE,
+        Action.CANCEL,
+        Action.REOPEN,
+    }
+)
+ATTACHMENT_KIND = {
+    Action.VERIFY_RESULT: AttachmentKind.VERIFY,
+    Action.RECEIVE: AttachmentKind.BEFORE,
+    Action.HANDLE: AttachmentKind.AFTER,
+    Action.CHECK_RESULT: AttachmentKind.CHECK,
+}
+
+
+@dataclass
+class Plan:
+    """The decided outcome of an action, written by states.transition."""
+
+    status: CaseStatus | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+    event_data: dict[str, Any] = field(default_factory=dict)
+    event_action: Action | None = None
+    open_task: TaskKind | None = None
+    urge_department: bool = False
+
+
+def _need_note(request: Request, what: str) -> None:
+    if len(request.note.strip()) < 2:
+        raise ValidationFailed(
+            f"{what} needs a note",
+            message=f"请填写{what}的理由",
+            extra={"fields": [{"field": "note", "message": "必填", "type": "missing"}]},
+        )
+
+
+def _own_department(case: Case, actor: Principal | None) -> None:
+    if actor is None or Role.HANDLER not in actor.roles:
+        return
+    if actor.department_id is None or actor.department_id != case.department_id:
+        raise Forbidden(
+            f"case {case.id} is not with department {actor.department_id}",
+            code="not_your_department",
+            message="该案件不属于您的部门",
+        )
+
+
+async def plan(  # noqa: C901  (one arm per action reads better than a dispatch table of helpers)
+    case: Case, action: Action, *, actor: Principal | None, deps: Deps, request: Request
+) -> Plan:
+    """Decide the new status and columns for an action, checking its inputs."""
+    now = deps.now()
+    p = request.params
+    urgency = Urgency(p.get("urgency") or case.urgency)
+    category = p.get("category_code") or case.category_code
+
+    def restart(stage: Stage) -> dict[str, Any]:
+        return clock.start(deps, stage, category=category, urgency=urgency, now=now)
+
+    match action:
+        case Action.ACCEPT:  # 受理: the register clock starts
+            return Plan(fields=restart(Stage.REGISTER))
+        case Action.VERIFY:  # 核实 asked of the grid's inspector
+            return Plan(S.VERIFYING, restart(Stage.VERIFY), open_task=TaskKind.VERIFY)
+        case Action.VERIFY_RESULT:  # back to the acceptor, with the finding
+            passed = bool(p.get("passed"))
+            await tasks.finish_task(
+                case, TaskKind.VERIFY, actor=actor, passed=passed, note=request.note, now=now
+            )
+            return Plan(S.REPORTED, restart(Stage.REGISTER), {"passed": passed})
+        case Action.REGISTER:  # 立案: needs a known category
+            if not category or deps.policy.category(category) is None:
+                raise ValidationFailed(
+                    f"unknown category {category!r}",
+                    message="请选择有效的案件类别",
+                    extra={"fields": [{"field": "category_code", "message": "类别不存在"}]},
+                )
+            name = deps.policy.category(category).name  # type: ignore[union-attr]
+            await tasks.cancel_open(case, now=now)
+            return Plan(
+                S.REGISTERED,
+                restart(Stage.DISPATCH)
+                | {
+                    "category_code": category,
+                    "category_name": name,
+                    "urgency": urgency,
+                    "registered_at": now,
+                },
+                {"category_code": category, "urgency": urgency.value},
+            )
+        case Action.REJECT | Action.CANCEL:  # 不予立案 / 作废
+            _need_note(request, "不予立案" if action == Action.REJECT else "作废")
+            await tasks.cancel_open(case, now=now)
+            return Plan(S.REJECTED if action == Action.REJECT else S.CANCELLED, clock.fields(None))
+        case Action.DISPATCH:  # 派遣 to the owning department
+            department = await resolve_department(case, p.get("department_id"), deps=deps)
+            return Plan(
+                S.DISPATCHED,
+                restart(Stage.HANDLE)
+                | {"department_id": department, "dispatched_at": now, "pending_request": None},
+                {"department_id": department},
+            )
+        case Action.RECEIVE:  # 签收
+            _own_department(case, actor)
+            return Plan(event_data={"received_at": now.isoformat()})
+        case Action.RETURN:  # 回退: not ours, back to the dispatcher
+            _own_department(case, actor)
+            _need_note(request, "回退")
+            return Plan(
+                S.REGISTERED,
+                restart(Stage.DISPATCH) | {"department_id": None, "pending_request": None},
+                {"department_id": case.department_id},
+            )
+        case Action.EXTEND | Action.SUSPEND:  # asked by the department, approved by the centre
+            _own_department(case, actor)
+            _need_note(request, "延期" if action == Action.EXTEND else "挂账")
+            return Plan(
+                fields={"pending_request": _pending(case, action, p)},
+                event_data=_pending(case, action, p),
+            )
+        case Action.APPROVE_EXTENSION:
+            return _approve_extension(case, deps, p, now)
+        case Action.APPROVE_SUSPENSION:  # 挂账 stops the clock
+            _pending_of(case, "suspend")
+            approved = bool(p.get("approved"))
+            running = clock.clock_of(case)
+            stopped = (
+                clock.fields(sla.pause(deps.calendar, running, now)) if approved and running else {}
+            )
+            return Plan(
+                S.SUSPENDED if approved else None,
+                stopped | {"pending_request": None},
+                {"approved": approved},
+            )
+        case Action.RESUME:
+            running = clock.clock_of(case)
+            resumed = clock.fields(sla.resume(deps.calendar, running, now)) if running else {}
+            return Plan(S.DISPATCHED, resumed)
+        case Action.HANDLE:  # 处置, with after-photos as evidence
+            _own_department(case, actor)
+            if not request.attachments:
+                raise ValidationFailed(
+                    "handle needs after-photos",
+                    message="请上传处置后照片",
+                    extra={"fields": [{"field": "attachments", "message": "必填"}]},
+                )
+            check = deps.policy.workflow.check_after_handle
+            return Plan(
+                S.HANDLED,
+                (restart(Stage.CHECK) if check else clock.fields(None))
+                | {"handled_at": now, "pending_request": None},
+                open_task=TaskKind.CHECK if check else None,
+            )
+        case Action.CHECK:  # 核查 asked
+            return Plan(fields=restart(Stage.CHECK), open_task=TaskKind.CHECK)
+        case Action.CHECK_RESULT:  # passed: ready to close; failed: 返工
+            passed = bool(p.get("passed"))
+            await tasks.finish_task(
+                case, TaskKind.CHECK, actor=actor, passed=passed, note=request.note, now=now
+            )
+            if passed:
+                return Plan(fields=clock.fields(None), event_data={"passed": True})
+            return Plan(
+                S.DISPATCHED,
+                restart(Stage.HANDLE) | {"handled_at": None},
+                {"passed": False},
+                event_action=Action.REWORK,
+            )
+        case Action.CLOSE:  # 结案 once the 核查 passed
+            if deps.policy.workflow.check_after_handle and not await tasks.last_check_passed(case):
+                raise ValidationFailed(
+                    "no passed check", code="check_not_passed", message="核查尚未通过，不能结案"
+                )
+            await tasks.cancel_open(case, now=now)
+            return Plan(S.CLOSED, clock.fields(None) | {"closed_at": now})
+        case Action.URGE:  # 督办
+            return Plan(fields={"urge_count": case.urge_count + 1}, urge_department=True)
+        case Action.REOPEN:  # 重办 after a justified 不满意
+            _need_note(request, "重办")
+            return Plan(
+                S.DISPATCHED,
+                restart(Stage.HANDLE)
+                | {"closed_at": None, "handled_at": None, "reopen_count": case.reopen_count + 1},
+            )
+    raise ValidationFailed(f"{action} has no plan")
+
+
+def _pending(case: Case, action: Action, p: Any) -> dict[str, Any]:
+    if case.pending_request:
+        raise ValidationFailed(
+            "a request is pending", code="request_pending", message="已有待审批的申请"
+        )
+    if action == Action.SUSPEND:
+        return {"kind": "suspend"}
+    if not p.get("amount") or not p.get("unit"):
+        raise ValidationFailed(
+            "extension needs amount and unit",
+            message="请填写延期时长",
+            extra={"fields": [{"field": "amount", "message": "必填"}]},
+        )
+    limit = Limit(amount=p["amount"], unit=p["unit"])
+    return {"kind": "extend", "amount": limit.amount, "unit": limit.unit.value}
+
+
+def _pending_of(case: Case, kind: str) -> dict[str, Any]:
+    pending = case.pending_request or {}
+    if pending.get("kind") != kind:
+        raise ValidationFailed(
+            f"no pending {kind}", code="no_pending_request", message="没有待审批的申请"
+        )
+    return pending
+
+
+def _approve_extension(case: Case, deps: Deps, p: Any, now: Any) -> Plan:
+    pending = _pending_of(case, "extend")
+    approved = bool(p.get("approved"))
+    running = clock.clock_of(case)
+    fields: dict[str, Any] = {"pending_request": None}
+    if approved and running is not None:
+        extra = Limit(amount=pending["amount"], unit=pending["unit"])
+        fields |= clock.fields(sla.extend(deps.calendar, running, extra, now)) | {"overdue": False}
+    return Plan(fields=fields, event_data={"approved": approved, **pending})
+
+
+async def apply(
+    case: Case, event: CaseEvent, plan: Plan, *, deps: Deps, request: Request
+) -> list[int]:
+    """Write what follows from the plan: attachments, tasks, outbox rows; return their ids."""
+    now = deps.now()
+    await attach(
+        case,
+        event,
+        request.attachments,
+        ATTACHMENT_KIND.get(Action(event.action), AttachmentKind.OTHER),
+    )
+    if plan.open_task is not None:
+        await tasks.open_task(
+            case, plan.open_task, now=now, minutes=deps.policy.workflow.task_minutes
+        )
+    ids = []
+    action = Action(event.action)
+    if action in TOLD_TO_REPORTER:
+        ids += await notify_reporters(case.id, event)
+    if plan.urge_department:
+        item = await outbox.add(
+            "notify.staff",
+            {"case_id": case.id, "event_id": event.id, "department_id": case.department_id},
+        )
+        ids.append(item.id)
+    return ids
+
+
+async def attach(case: Case, event: CaseEvent, media_ids: Any, kind: AttachmentKind) -> None:
+    """Link uploaded photos to the case at this step; every id must exist."""
+    wanted = list(dict.fromkeys(int(i) for i in media_ids))
+    if not wanted:
+        return
+    found = {
+        int(str(i)) for i in await MediaObject.filter(id__in=wanted).values_list("id", flat=True)
+    }
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        raise ValidationFailed(
+            f"unknown media {missing}",
+            message="图片不存在，请重新上传",
+            extra={"fields": [{"field": "attachments", "message": "图片不存在"}]},
+        )
+    await CaseAttachment.bulk_create(
+        [CaseAttachment(case_id=case.id, media_id=i, kind=kind, event_id=event.id) for i in wanted]
+    )
+
+
+async def notify_reporters(case_id: int, event: CaseEvent) -> list[int]:
+    """Write one outbox row per citizen reporter of the case, for their own channel."""
+    reports = await Report.filter(case_id=case_id, citizen_id__not_isnull=True).values(
+        "id", "source", "citizen_id"
+    )
+    ids = []
+    for r in reports:
+        item = await outbox.add(
+            f"{NOTIFY_PREFIX}{r['source']}",
+            {
+                "case_id": case_id,
+                "event_id": event.id,
+                "report_id": r["id"],
+                "citizen_id": r["citizen_id"],
+                "action": event.action,
+                "status": event.to_status,
+            },
+        )
+        ids.append(item.id)
+    return ids

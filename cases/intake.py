@@ -1,0 +1,284 @@
+"""The one door in: every report, from any channel, becomes a case (or joins one) here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from cases import clock, effects
+from cases.catalog import Category
+from cases.const import OPEN_STATUSES, Action, AttachmentKind, CaseStatus, Source, Stage, Urgency
+from cases.deps import Deps
+from cases.models import Case, CaseEvent, Report
+from cases.states import Request, apply_in_transaction
+from core.errors import CityloopError, ValidationFailed
+from core.geo import CoordSystem, distance_m
+from core.org.service import Place
+from core.timeutil import to_local
+
+log = logging.getLogger(__name__)
+MAX_TEXT = 2000
+MAX_PHOTOS = 9  # WeChat's own limit for one message's pictures
+
+
+class Location(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+    crs: CoordSystem = CoordSystem.WGS84
+
+
+class Reporter(BaseModel):
+    """Who reported: a citizen identity from a channel, or a staff member."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    citizen_id: int | None = None
+    staff_id: int | None = None
+
+
+class IntakeDraft(BaseModel):
+    """What a channel submits; `submit` turns it into a case."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: Source
+    idempotency_key: str = Field(min_length=1, max_length=128)
+    reporter: Reporter = Reporter()
+    category_code: str | None = Field(None, max_length=16)
+    description: str = Field("", max_length=MAX_TEXT)
+    location: Location | None = None
+    address: str = Field("", max_length=200)
+    attachments: tuple[int, ...] = Field((), max_length=MAX_PHOTOS)
+    occurred_at: AwareDatetime | None = None
+    urgency: Urgency | None = None
+    extras: dict[str, Any] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    case: Case
+    report: Report
+    created: bool  # False: the same (source, key) was submitted before
+    merged: bool  # True: joined an open case as a duplicate
+
+
+def _invalid(
+    field: str, detail: str, message: str, code: str = "validation_error"
+) -> ValidationFailed:
+    return ValidationFailed(
+        detail, code=code, message=message, extra={"fields": [{"field": field, "message": message}]}
+    )
+
+
+async def _existing(draft: IntakeDraft) -> IntakeResult | None:
+    report = await Report.get_or_none(source=draft.source, idempotency_key=draft.idempotency_key)
+    if report is None:
+        return None
+    return IntakeResult(await Case.get(id=report.case_id), report, False, report.duplicate)
+
+
+def _category(draft: IntakeDraft, deps: Deps) -> Category | None:
+    if draft.category_code:
+        category = deps.policy.category(draft.category_code)
+        if category is None:
+            raise _invalid(
+                "category_code", "unknown category", "案件类别不存在", "unknown_category"
+            )
+        return category
+    return deps.policy.suggest(draft.description)
+
+
+async def _place(draft: IntakeDraft, deps: Deps) -> Place | None:
+    if draft.location is None:
+        if not draft.address.strip():
+            raise _invalid(
+                "location", "no location or address", "请提供位置或地址", "location_missing"
+            )
+        return None
+    loc = draft.location
+    if deps.grids is None:
+        raise CityloopError("intake needs the grid index")
+    place = await deps.grids.locate(loc.lon, loc.lat, loc.crs)
+    if place.grid_id is None:
+        raise _invalid(
+            "location", "outside every grid", "该位置不在本市管辖的网格内", "location_outside_city"
+        )
+    return place
+
+
+async def submit(draft: IntakeDraft, *, deps: Deps) -> IntakeResult:
+    """Validate, dedupe, classify, persist and make the first move; idempotent on (source, key)."""
+    if (done := await _existing(draft)) is not None:
+        return done
+    if not draft.description.strip() and not draft.attachments:
+        raise _invalid(
+            "description", "neither text nor photo", "请描述问题或上传照片", "empty_report"
+        )
+    category = _category(draft, deps)
+    place = await _place(draft, deps)
+    try:
+        async with in_transaction():
+            result, outbox_ids = await _persist(draft, category, place, deps)
+    except IntegrityError:
+        # The same (source, key) committed by a concurrent request: answer with that one.
+        if (done := await _existing(draft)) is not None:
+            return done
+        raise
+    await deps.kick(outbox_ids)
+    return result
+
+
+async def _persist(
+    draft: IntakeDraft, category: Category | None, place: Place | None, deps: Deps
+) -> tuple[IntakeResult, list[int]]:
+    now = deps.now()
+    parent = await _duplicate_of(category, place, deps, now) if category and place else None
+    if parent is not None:
+        return await _merge(parent, draft, place, deps), []
+    case = await _new_case(draft, category, place, deps, now)
+    report = await _report(case, draft, place, duplicate=False)
+    event = await CaseEvent.create(
+        case_id=case.id,
+        action=Action.REPORT,
+        to_status=CaseStatus.REPORTED,
+        actor_id=draft.reporter.staff_id,
+        actor_kind=_actor_kind(draft),
+        note=draft.description[:200],
+        data={"report_id": report.id, "source": draft.source.value},
+    )
+    await effects.attach(case, event, draft.attachments, AttachmentKind.REPORT)
+    outbox_ids = await _first_moves(case, draft, category, place, deps)
+    return IntakeResult(await Case.get(id=case.id), report, True, False), outbox_ids
+
+
+def _actor_kind(draft: IntakeDraft) -> str:
+    if draft.reporter.staff_id is not None:
+        return "staff"
+    return "citizen" if draft.reporter.citizen_id is not None else "system"
+
+
+async def _new_case(
+    draft: IntakeDraft, category: Category | None, place: Place | None, deps: Deps, now: dt.datetime
+) -> Case:
+    urgency = draft.urgency or Urgency.B
+    case = await Case.create(
+        source=draft.source,
+        category_code=category.code if category else None,
+        category_name=category.name if category else None,
+        urgency=urgency,
+        description=draft.description,
+        address=draft.address,
+        lon=place.lon if place else None,
+        lat=place.lat if place else None,
+        grid_id=place.grid_id if place else None,
+        street_id=place.street_id if place else None,
+        **clock.start(deps, Stage.ACCEPT, category=None, urgency=urgency, now=now),
+    )
+    # Human-readable and unique: the local date, then the row id (no counter to contend on).
+    number = f"{to_local(now):%Y%m%d}{case.id:08d}"
+    await Case.filter(id=case.id).update(number=number)
+    case.number = number
+    return case
+
+
+async def _report(
+    case: Case, draft: IntakeDraft, place: Place | None, *, duplicate: bool
+) -> Report:
+    return await Report.create(
+        case_id=case.id,
+        source=draft.source,
+        idempotency_key=draft.idempotency_key,
+        citizen_id=draft.reporter.citizen_id,
+        staff_id=draft.reporter.staff_id,
+        description=draft.description,
+        address=draft.address,
+        lon=place.lon if place else None,
+        lat=place.lat if place else None,
+        crs=draft.location.crs.value if draft.location else "wgs84",
+        occurred_at=draft.occurred_at,
+        duplicate=duplicate,
+        extras=draft.extras,
+    )
+
+
+async def _duplicate_of(
+    category: Category, place: Place, deps: Deps, now: dt.datetime
+) -> Case | None:
+    rules = deps.policy.for_category(category.code)
+    if rules.duplicate_radius_m <= 0 or rules.duplicate_window_h <= 0:
+        return None
+    # A box around the point first (an index-friendly filter), then the exact distance.
+    dlat = rules.duplicate_radius_m / 111_000
+    dlon = dlat * 2  # generous below 60° latitude
+    candidates = await Case.filter(
+        category_code=category.code,
+        status__in=list(OPEN_STATUSES),
+        created_at__gte=now - dt.timedelta(hours=rules.duplicate_window_h),
+        lat__gte=place.lat - dlat,
+        lat__lte=place.lat + dlat,
+        lon__gte=place.lon - dlon,
+        lon__lte=place.lon + dlon,
+    ).order_by("created_at")
+    near = [
+        (distance_m(place.lon, place.lat, c.lon, c.lat), c.id, c)
+        for c in candidates
+        if c.lon is not None and c.lat is not None
+    ]
+    near = [n for n in near if n[0] <= rules.duplicate_radius_m]
+    return min(near, key=lambda n: (n[0], n[1]))[2] if near else None
+
+
+async def _merge(parent: Case, draft: IntakeDraft, place: Place | None, deps: Deps) -> IntakeResult:
+    report = await _report(parent, draft, place, duplicate=True)
+    await Case.filter(id=parent.id).update(report_count=F("report_count") + 1)
+    event = await CaseEvent.create(
+        case_id=parent.id,
+        action=Action.DUPLICATE,
+        from_status=parent.status,
+        to_status=parent.status,
+        actor_id=draft.reporter.staff_id,
+        actor_kind=_actor_kind(draft),
+        note=draft.description[:200],
+        data={"report_id": report.id, "source": draft.source.value},
+    )
+    await effects.attach(parent, event, draft.attachments, AttachmentKind.REPORT)
+    return IntakeResult(await Case.get(id=parent.id), report, True, True)
+
+
+async def _first_moves(
+    case: Case, draft: IntakeDraft, category: Category | None, place: Place | None, deps: Deps
+) -> list[int]:
+    """自动立案/自动派遣 where the profile allows it for this source; else 核实 for public ones."""
+    rules = deps.policy.for_category(category.code) if category else None
+    ids: list[int] = []
+    if rules is not None and draft.source in rules.auto_register:
+        ids += await apply_in_transaction(
+            case.id, Action.REGISTER, actor=None, deps=deps, request=Request(note="自动立案")
+        )
+        if draft.source in rules.auto_dispatch:
+            ids += await _auto_dispatch(case, deps)
+    elif draft.source in deps.policy.workflow.verify_sources and place is not None:
+        ids += await apply_in_transaction(
+            case.id, Action.VERIFY, actor=None, deps=deps, request=Request(note="自动派发核实")
+        )
+    return ids
+
+
+async def _auto_dispatch(case: Case, deps: Deps) -> list[int]:
+    try:
+        return await apply_in_transaction(
+            case.id, Action.DISPATCH, actor=None, deps=deps, request=Request(note="自动派遣")
+        )
+    except ValidationFailed as err:
+        # No department known for this category here: it waits for a dispatcher.
+        log.warning("case %s not dispatched automatically: %s", case.id, err.detail)
+        return []

@@ -1,0 +1,151 @@
+"""The state machine: a table of moves and the one function that writes a case's status."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from tortoise import timezone
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from cases import effects
+from cases.const import ACTION_NAMES, OPEN_STATUSES, STATUS_NAMES, Action, CaseStatus
+from cases.deps import Deps
+from cases.errors import CaseChanged, InvalidTransition
+from cases.models import Case, CaseEvent
+from core.auth.const import Role
+from core.auth.service import Principal
+from core.errors import Forbidden, NotFound
+
+S = CaseStatus
+R = Role
+CENTRE: Final = frozenset({R.ACCEPTOR, R.SHIFT_LEAD})
+
+
+@dataclass(frozen=True)
+class Move:
+    """An action: from which statuses, to which (None: unchanged), by which roles."""
+
+    sources: frozenset[CaseStatus]
+    target: CaseStatus | None
+    roles: frozenset[str]
+    # Targets the action may pick from its input instead (e.g. 核查 failed → 返工).
+    alternatives: frozenset[CaseStatus] = field(default_factory=frozenset)
+
+
+def _m(
+    sources: set[CaseStatus],
+    target: CaseStatus | None,
+    *roles: str,
+    alt: frozenset[S] = frozenset(),
+) -> Move:
+    return Move(frozenset(sources), target, frozenset(roles), alt)
+
+
+TRANSITIONS: Final[dict[Action, Move]] = {
+    Action.ACCEPT: _m({S.REPORTED}, None, R.ACCEPTOR, R.SHIFT_LEAD),
+    Action.VERIFY: _m({S.REPORTED}, S.VERIFYING, R.ACCEPTOR, R.SHIFT_LEAD, R.DISPATCHER),
+    Action.VERIFY_RESULT: _m({S.VERIFYING}, S.REPORTED, R.INSPECTOR),
+    Action.REGISTER: _m({S.REPORTED, S.VERIFYING}, S.REGISTERED, R.ACCEPTOR, R.SHIFT_LEAD),
+    Action.REJECT: _m({S.REPORTED, S.VERIFYING}, S.REJECTED, R.ACCEPTOR, R.SHIFT_LEAD),
+    Action.DISPATCH: _m({S.REGISTERED}, S.DISPATCHED, R.DISPATCHER, R.SHIFT_LEAD),
+    Action.RECEIVE: _m({S.DISPATCHED}, None, R.HANDLER),
+    Action.RETURN: _m({S.DISPATCHED}, S.REGISTERED, R.HANDLER),
+    Action.EXTEND: _m({S.DISPATCHED}, None, R.HANDLER),
+    Action.APPROVE_EXTENSION: _m({S.DISPATCHED}, None, R.DISPATCHER, R.SHIFT_LEAD),
+    Action.HANDLE: _m({S.DISPATCHED}, S.HANDLED, R.HANDLER),
+    Action.CHECK: _m({S.HANDLED}, None, R.ACCEPTOR, R.SHIFT_LEAD, R.DISPATCHER),
+    Action.CHECK_RESULT: _m({S.HANDLED}, None, R.INSPECTOR, alt=frozenset({S.DISPATCHED})),
+    Action.CLOSE: _m({S.HANDLED}, S.CLOSED, R.ACCEPTOR, R.SHIFT_LEAD),
+    Action.CANCEL: _m({S.REPORTED, S.VERIFYING, S.REGISTERED}, S.CANCELLED, R.SHIFT_LEAD),
+    Action.SUSPEND: _m({S.DISPATCHED}, None, R.HANDLER, R.DISPATCHER),
+    Action.APPROVE_SUSPENSION: _m({S.DISPATCHED}, None, R.SHIFT_LEAD, alt=frozenset({S.SUSPENDED})),
+    Action.RESUME: _m({S.SUSPENDED}, S.DISPATCHED, R.SHIFT_LEAD, R.DISPATCHER),
+    Action.URGE: _m(set(OPEN_STATUSES), None, R.SHIFT_LEAD),
+    Action.REOPEN: _m({S.CLOSED}, S.DISPATCHED, R.SHIFT_LEAD),
+}
+# Written by the system, never asked for through the API.
+SYSTEM_ACTIONS: Final = frozenset({Action.REPORT, Action.DUPLICATE, Action.OVERDUE})
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the actor asks: the note, photos, and the action's own inputs."""
+
+    note: str = ""
+    attachments: Sequence[int] = ()
+    params: Mapping[str, Any] = field(default_factory=dict)
+    version: int | None = None  # the version the actor saw; None: do not check
+
+
+def _allowed(move: Move, actor: Principal | None) -> bool:
+    return actor is None or actor.has_any(move.roles)
+
+
+async def transition(
+    case_id: int, action: Action, *, actor: Principal | None, deps: Deps, request: Request
+) -> Case:
+    """Apply an action to a case: check role and status, write status, timeline and effects."""
+    async with in_transaction():
+        outbox_ids = await apply_in_transaction(
+            case_id, action, actor=actor, deps=deps, request=request
+        )
+    await deps.kick(outbox_ids)
+    return await Case.get(id=case_id)
+
+
+async def apply_in_transaction(
+    case_id: int, action: Action, *, actor: Principal | None, deps: Deps, request: Request
+) -> list[int]:
+    """Do transition's work inside the caller's transaction; return outbox ids to kick."""
+    move = TRANSITIONS.get(action)
+    if move is None:
+        raise InvalidTransition(f"{action} is not a user action")
+    if not _allowed(move, actor):
+        raise Forbidden(
+            f"{action} needs {sorted(move.roles)}",
+            code="role_forbidden",
+            message=f"当前账号的角色无权执行“{ACTION_NAMES[action]}”",
+        )
+    case = await Case.get_or_none(id=case_id)
+    if case is None:
+        raise NotFound(f"case {case_id}", message="未找到该案件")
+    _check_state(case, action, move, request)
+    plan = await effects.plan(case, action, actor=actor, deps=deps, request=request)
+    target = plan.status or case.status
+    if target != case.status and target not in {move.target, *move.alternatives}:
+        raise InvalidTransition(f"{action} cannot lead to {target}")
+    await _write(case, plan.fields | {"status": target})
+    event = await CaseEvent.create(
+        case_id=case.id,
+        action=plan.event_action or action,
+        from_status=case.status,
+        to_status=target,
+        actor_id=actor.id if actor and actor.is_staff else None,
+        actor_kind=actor.kind if actor else "system",
+        note=request.note,
+        data=plan.event_data,
+    )
+    return await effects.apply(case, event, plan, deps=deps, request=request)
+
+
+def _check_state(case: Case, action: Action, move: Move, request: Request) -> None:
+    if request.version is not None and request.version != case.version:
+        raise CaseChanged(f"case {case.id} is at version {case.version}, not {request.version}")
+    if case.status not in move.sources:
+        raise InvalidTransition(
+            f"{action} not allowed from {case.status}",
+            message=f"案件当前状态为“{STATUS_NAMES[case.status]}”，不能{ACTION_NAMES[action]}",
+            extra={"status": case.status.value, "action": action.value},
+        )
+
+
+async def _write(case: Case, fields: dict[str, Any]) -> None:
+    # Optimistic lock: of two actors that read the same version, exactly one writes.
+    updated = await Case.filter(id=case.id, version=case.version).update(
+        **fields, version=F("version") + 1, updated_at=timezone.now()
+    )
+    if not updated:
+        raise CaseChanged(f"case {case.id} changed under us")

@@ -1,0 +1,83 @@
+"""核实 and 核查 tasks for the grid's inspector."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from cases.const import TaskKind, TaskStatus
+from cases.models import Case, InspectorTask
+from core.auth.service import Principal
+from core.errors import Forbidden, ValidationFailed
+from core.org.models import GridAssignment
+
+
+async def open_task(case: Case, kind: TaskKind, *, now: dt.datetime, minutes: int) -> InspectorTask:
+    """Give the case's grid inspector a task (unassigned if the grid has none)."""
+    existing = await InspectorTask.filter(
+        case_id=case.id, kind=kind, status=TaskStatus.OPEN
+    ).first()
+    if existing is not None:
+        return existing
+    grid_id = case.grid_id
+    inspector_id = None
+    if grid_id is not None:
+        assignment = await GridAssignment.filter(grid_id=grid_id).order_by("id").first()
+        inspector_id = assignment.staff_id if assignment else None
+    return await InspectorTask.create(
+        case_id=case.id,
+        kind=kind,
+        grid_id=grid_id,
+        inspector_id=inspector_id,
+        deadline_at=now + dt.timedelta(minutes=minutes),
+    )
+
+
+async def finish_task(
+    case: Case,
+    kind: TaskKind,
+    *,
+    actor: Principal | None,
+    passed: bool,
+    note: str,
+    now: dt.datetime,
+) -> InspectorTask:
+    """Record the inspector's result on the open task; only its inspector (or grid's) may."""
+    task = await InspectorTask.filter(case_id=case.id, kind=kind, status=TaskStatus.OPEN).first()
+    if task is None:
+        raise ValidationFailed(f"no open {kind} task", message="该案件没有待办的核实/核查任务")
+    if actor is not None and not _owns(task, actor):
+        raise Forbidden(
+            f"task {task.id} is not for staff {actor.id}",
+            code="not_your_task",
+            message="这不是您所负责网格的任务",
+        )
+    await InspectorTask.filter(id=task.id).update(
+        status=TaskStatus.DONE,
+        passed=passed,
+        note=note,
+        done_at=now,
+        inspector_id=task.inspector_id or (actor.id if actor else None),
+    )
+    return task
+
+
+def _owns(task: InspectorTask, actor: Principal) -> bool:
+    inspector = task.inspector_id
+    return inspector == actor.id or task.grid_id in actor.grid_ids
+
+
+async def cancel_open(case: Case, *, now: dt.datetime) -> None:
+    """Cancel every open task of a case (it was filed, rejected, closed…)."""
+    await InspectorTask.filter(case_id=case.id, status=TaskStatus.OPEN).update(
+        status=TaskStatus.CANCELLED, done_at=now
+    )
+
+
+async def last_check_passed(case: Case) -> bool:
+    """Tell whether the latest finished 核查 of the case passed."""
+    task = (
+        await InspectorTask.filter(case_id=case.id, kind=TaskKind.CHECK, status=TaskStatus.DONE)
+        .order_by("-done_at", "-id")
+        .first()
+    )
+    return bool(task and task.passed)
