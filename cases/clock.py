@@ -24,6 +24,7 @@ def clock_of(case: Case) -> sla.Clock | None:
         used_s=case.stage_used_s,
         started_at=case.stage_started_at,
         deadline_at=case.deadline_at,
+        warn_at=case.warn_at,
     )
 
 
@@ -37,6 +38,7 @@ def fields(clock: sla.Clock | None) -> dict[str, Any]:
             "stage_used_s": 0,
             "stage_started_at": None,
             "deadline_at": None,
+            "warn_at": None,
             "overdue": False,
         }
     return {
@@ -46,6 +48,7 @@ def fields(clock: sla.Clock | None) -> dict[str, Any]:
         "stage_used_s": clock.used_s,
         "stage_started_at": clock.started_at,
         "deadline_at": clock.deadline_at,
+        "warn_at": clock.warn_at,
     }
 
 

@@ -49,6 +49,7 @@ class Case(Model):
     stage_used_s = fields.IntField(default=0)  # consumed before the clock last (re)started
     stage_started_at = fields.DatetimeField(null=True)  # null: the clock is stopped
     deadline_at = fields.DatetimeField(null=True, db_index=True)
+    warn_at = fields.DatetimeField(null=True)  # the light turns yellow here
     overdue = fields.BooleanField(default=False)
     urge_count = fields.IntField(default=0)
     reopen_count = fields.IntField(default=0)
@@ -106,6 +107,8 @@ class CaseEvent(Model):
     case: fields.ForeignKeyRelation[Case] = fields.ForeignKeyField(
         "cases.Case", related_name="events", on_delete=fields.CASCADE
     )
+    case_id: int
+    actor_id: int | None
     action = fields.CharField(max_length=32)
     from_status = fields.CharField(max_length=16, null=True)
     to_status = fields.CharField(max_length=16)
@@ -131,6 +134,9 @@ class CaseAttachment(Model):
     media: fields.ForeignKeyRelation[MediaObject] = fields.ForeignKeyField(
         "core.MediaObject", related_name="case_links", on_delete=fields.RESTRICT
     )
+    case_id: int
+    media_id: int
+    event_id: int | None
     kind = fields.CharEnumField(AttachmentKind, max_length=16)
     event: fields.ForeignKeyNullableRelation[CaseEvent] = fields.ForeignKeyField(
         "cases.CaseEvent", related_name="attachments", null=True, on_delete=fields.SET_NULL

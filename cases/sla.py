@@ -22,6 +22,7 @@ class Clock:
     used_s: int = 0  # consumed before the clock last (re)started
     started_at: dt.datetime | None = None  # None: stopped (挂账)
     deadline_at: dt.datetime | None = None
+    warn_at: dt.datetime | None = None  # when the light turns yellow (80 % used)
 
 
 def _seconds(limit: Limit, cal: WorkCalendar) -> int:
@@ -34,10 +35,21 @@ def _deadline(cal: WorkCalendar, start: dt.datetime, unit: TimeUnit, seconds: in
     return cal.deadline(start, max(seconds, 0) / 3600, kind)
 
 
+def _run(cal: WorkCalendar, clock: Clock, now: dt.datetime) -> Clock:
+    """Set a running clock's start, deadline and yellow instant from what remains."""
+    remaining = clock.limit_s - clock.used_s
+    to_warn = round(clock.limit_s * GREEN_BELOW) - clock.used_s
+    return replace(
+        clock,
+        started_at=now,
+        deadline_at=_deadline(cal, now, clock.unit, remaining),
+        warn_at=_deadline(cal, now, clock.unit, to_warn),
+    )
+
+
 def start(cal: WorkCalendar, stage: Stage, limit: Limit, now: dt.datetime) -> Clock:
     """Start a stage's clock now."""
-    seconds = _seconds(limit, cal)
-    return Clock(stage, limit.unit, seconds, 0, now, _deadline(cal, now, limit.unit, seconds))
+    return _run(cal, Clock(stage, limit.unit, _seconds(limit, cal)), now)
 
 
 def used(cal: WorkCalendar, clock: Clock, now: dt.datetime) -> int:
@@ -62,15 +74,16 @@ def pause(cal: WorkCalendar, clock: Clock, now: dt.datetime) -> Clock:
     """Stop the clock (挂账): what was used is kept, the deadline is gone."""
     if clock.started_at is None:
         return clock
-    return replace(clock, used_s=used(cal, clock, now), started_at=None, deadline_at=None)
+    return replace(
+        clock, used_s=used(cal, clock, now), started_at=None, deadline_at=None, warn_at=None
+    )
 
 
 def resume(cal: WorkCalendar, clock: Clock, now: dt.datetime) -> Clock:
     """Start the clock again; the deadline is what remained of the limit from now."""
     if clock.started_at is not None:
         return clock
-    remaining = clock.limit_s - clock.used_s
-    return replace(clock, started_at=now, deadline_at=_deadline(cal, now, clock.unit, remaining))
+    return _run(cal, clock, now)
 
 
 def extend(cal: WorkCalendar, clock: Clock, extra: Limit, now: dt.datetime) -> Clock:
@@ -79,5 +92,4 @@ def extend(cal: WorkCalendar, clock: Clock, extra: Limit, now: dt.datetime) -> C
     longer = replace(clock, limit_s=clock.limit_s + _seconds(extra, cal))
     if longer.started_at is None:
         return longer
-    remaining = longer.limit_s - used(cal, longer, now)
-    return replace(longer, deadline_at=_deadline(cal, now, clock.unit, remaining))
+    return _run(cal, replace(longer, used_s=used(cal, longer, now)), now)

@@ -20,10 +20,12 @@ DB_APPS: Final[dict[str, tuple[str, ...]]] = {
     "cases": ("cases.models",),
 }
 # Modules whose @job handlers every worker loads (strings: core imports no sibling package).
-JOB_MODULES: Final[tuple[str, ...]] = ()
-# Modules exposing `routes` (an aiohttp RouteTableDef) that the app mounts.
+JOB_MODULES: Final[tuple[str, ...]] = ("cases.jobs",)
+# Modules exposing `routes` (an aiohttp RouteTableDef) that the app mounts, and optionally
+# `setup(app)`, called at creation (load package config; errors stop the start).
 WEB_MODULES: Final[tuple[str, ...]] = (
     "core.auth.views",
     "core.org.views",
     "core.media.views",
+    "cases.views",
 )

@@ -86,8 +86,11 @@ def create_app(settings: Settings) -> web.Application:
     app[STORAGE] = LocalStorage(settings.media_dir)
     app.cleanup_ctx.extend([_db_ctx, _redis_ctx, _http_ctx, _jobs_ctx, _grids_ctx])
     app.router.add_routes(health.routes)
-    for module in WEB_MODULES:
-        app.router.add_routes(importlib.import_module(module).routes)
+    for name in WEB_MODULES:
+        module = importlib.import_module(name)
+        if hasattr(module, "setup"):
+            module.setup(app)
+        app.router.add_routes(module.routes)
     return app
 
 

@@ -37,6 +37,7 @@ class Migration(migrations.Migration):
                 ('stage_used_s', fields.IntField(default=0)),
                 ('stage_started_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('deadline_at', fields.DatetimeField(null=True, db_index=True, auto_now=False, auto_now_add=False)),
+                ('warn_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('overdue', fields.BooleanField(default=False)),
                 ('urge_count', fields.IntField(default=0)),
                 ('reopen_count', fields.IntField(default=0)),

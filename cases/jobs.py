@@ -1,0 +1,63 @@
+"""Periodic jobs of the case core: mark overdue stages and raise 督办 notices."""
+
+from __future__ import annotations
+
+import logging
+
+from tortoise import timezone
+from tortoise.transactions import in_transaction
+
+from cases.const import OPEN_STATUSES, OVERDUE_JOB, Action, CaseStatus
+from cases.models import Case, CaseEvent
+from core.jobs import outbox
+from core.jobs.registry import PeriodicContext, periodic
+
+log = logging.getLogger(__name__)
+BATCH = 500
+
+
+@periodic(OVERDUE_JOB, every_s=60)
+async def mark_overdue(ctx: PeriodicContext) -> None:
+    """Flag cases whose stage deadline passed, once per stage, and tell their department."""
+    ids = await mark_overdue_now()
+    await ctx.queue.kick(ids)
+
+
+async def mark_overdue_now() -> list[int]:
+    """Do one pass of the overdue marker; return the outbox ids written."""
+    now = timezone.now()
+    running = [s for s in OPEN_STATUSES if s != CaseStatus.SUSPENDED]
+    due = (
+        await Case.filter(overdue=False, deadline_at__lt=now, status__in=running)
+        .order_by("deadline_at")
+        .limit(BATCH)
+        .values("id", "status", "stage", "department_id", "deadline_at")
+    )
+    outbox_ids = []
+    for row in due:
+        async with in_transaction():
+            # Not a status change, and not a version bump: a person's pending action stays valid.
+            if not await Case.filter(id=row["id"], overdue=False).update(overdue=True):
+                continue  # another worker got there first
+            event = await CaseEvent.create(
+                case_id=row["id"],
+                action=Action.OVERDUE,
+                from_status=row["status"],
+                to_status=row["status"],
+                actor_kind="system",
+                data={"stage": row["stage"], "deadline_at": row["deadline_at"].isoformat()},
+            )
+            item = await outbox.add(
+                "notify.staff",
+                {
+                    "case_id": row["id"],
+                    "event_id": event.id,
+                    "reason": "overdue",
+                    "department_id": row["department_id"],
+                    "stage": row["stage"],
+                },
+            )
+            outbox_ids.append(item.id)
+    if due:
+        log.info("marked %d cases overdue", len(outbox_ids))
+    return outbox_ids

@@ -1,0 +1,233 @@
+"""Reading cases: lists with filters, details with their timeline, who may see what."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
+
+from cases import clock, sla
+from cases.const import ACTION_NAMES, STATUS_NAMES, Action, CaseStatus, Light
+from cases.deps import Deps
+from cases.models import Case, CaseAttachment, CaseEvent, InspectorTask, Report
+from cases.schemas import (
+    AttachmentOut,
+    CaseDetail,
+    CaseOut,
+    CaseQuery,
+    EventOut,
+    ReportOut,
+    TaskOut,
+)
+from core.auth.const import CITIZEN, Role
+from core.auth.models import Citizen
+from core.auth.scope import restrict
+from core.auth.service import Principal
+from core.errors import NotFound, ValidationFailed
+from core.media.models import MediaObject
+from core.privacy import mask_phone
+
+# Roles that call reporters back see their phone numbers in full.
+CALLS_BACK = frozenset({Role.ACCEPTOR, Role.AGENT, Role.SHIFT_LEAD})
+
+
+def visible(who: Principal) -> QuerySet[Case]:
+    """Cases this caller may see: citizens their own reports', handlers their department's."""
+    query = Case.all()
+    if who.kind == CITIZEN:
+        return query.filter(reports__citizen_id=who.id).distinct()
+    return restrict(query, who, department="department_id", grid="grid_id")
+
+
+def case_out(case: Case, deps: Deps, now: dt.datetime) -> CaseOut:
+    """Show a case with its light computed now."""
+    running = clock.clock_of(case)
+    final = case.status in (CaseStatus.CLOSED, CaseStatus.REJECTED, CaseStatus.CANCELLED)
+    light = Light.NONE if final else sla.light(deps.calendar, running, now)
+    return CaseOut(
+        id=case.id,
+        number=case.number,
+        status=case.status.value,
+        status_name=STATUS_NAMES[case.status],
+        source=case.source.value,
+        category_code=case.category_code,
+        category_name=case.category_name,
+        urgency=case.urgency.value,
+        description=case.description,
+        address=case.address,
+        lon=case.lon,
+        lat=case.lat,
+        grid_id=case.grid_id,
+        street_id=case.street_id,
+        department_id=case.department_id,
+        stage=case.stage.value if case.stage else None,
+        deadline_at=case.deadline_at,
+        light=light,
+        overdue=case.overdue,
+        urge_count=case.urge_count,
+        reopen_count=case.reopen_count,
+        report_count=case.report_count,
+        pending_request=case.pending_request,
+        version=case.version,
+        created_at=case.created_at,
+        registered_at=case.registered_at,
+        dispatched_at=case.dispatched_at,
+        handled_at=case.handled_at,
+        closed_at=case.closed_at,
+    )
+
+
+def _light_filter(light: Light, now: dt.datetime) -> Q:
+    if light == Light.RED:
+        return Q(deadline_at__lt=now)
+    if light == Light.YELLOW:
+        return Q(warn_at__lte=now, deadline_at__gte=now)
+    if light == Light.GREEN:
+        return Q(warn_at__gt=now)
+    return Q(deadline_at__isnull=True)
+
+
+def filtered(query: QuerySet[Case], q: CaseQuery, now: dt.datetime) -> QuerySet[Case]:  # noqa: C901  (one line per filter)
+    """Apply the list filters of a CaseQuery."""
+    if q.status:
+        statuses = q.status if isinstance(q.status, list) else q.status.split(",")
+        unknown = [s for s in statuses if s not in CaseStatus.__members__.values()]
+        if unknown:
+            raise ValidationFailed(
+                f"unknown status {unknown}",
+                message="状态取值不正确",
+                extra={"fields": [{"field": "status", "message": "取值不正确"}]},
+            )
+        query = query.filter(status__in=statuses)
+    if q.light is not None:
+        query = query.filter(_light_filter(q.light, now))
+    if q.category:
+        query = query.filter(category_code=q.category)
+    if q.department_id is not None:
+        query = query.filter(department_id=q.department_id)
+    if q.grid_id is not None:
+        query = query.filter(grid_id=q.grid_id)
+    if q.street_id is not None:
+        query = query.filter(street_id=q.street_id)
+    if q.source is not None:
+        query = query.filter(source=q.source)
+    if q.created_from is not None:
+        query = query.filter(created_at__gte=q.created_from)
+    if q.created_to is not None:
+        query = query.filter(created_at__lt=q.created_to)
+    if q.overdue is not None:
+        overdue = Q(overdue=True) | Q(deadline_at__lt=now)
+        query = query.filter(overdue) if q.overdue else query.exclude(overdue)
+    if q.q:
+        text = q.q.strip()
+        query = query.filter(
+            Q(number__icontains=text) | Q(description__icontains=text) | Q(address__icontains=text)
+        )
+    return query.order_by(q.sort, "-id")
+
+
+async def get_visible(case_id: int, who: Principal) -> Case:
+    """Load a case the caller may see, or 404 (never 403: ids are not to be probed)."""
+    case = await visible(who).filter(id=case_id).first()
+    if case is None:
+        raise NotFound(f"case {case_id} not visible to {who.kind} {who.id}", message="未找到该案件")
+    return case
+
+
+async def detail(case: Case, who: Principal, deps: Deps) -> CaseDetail:
+    """Show a case with its timeline, photos, reports and tasks."""
+    events = await CaseEvent.filter(case_id=case.id).order_by("created_at", "id")
+    links = (
+        await CaseAttachment.filter(case_id=case.id)
+        .order_by("id")
+        .values("media_id", "kind", "event_id")
+    )
+    media = {
+        m["id"]: m
+        for m in await MediaObject.filter(id__in=[a["media_id"] for a in links]).values(
+            "id", "sha256", "public_ext"
+        )
+    }
+    base = case_out(case, deps, deps.now()).model_dump()
+    return CaseDetail(
+        **base,
+        timeline=[_event_out(e) for e in events],
+        attachments=[_attachment_out(a, media[a["media_id"]]) for a in links],
+        reports=await _reports_out(case, who),
+        tasks=[task_out(t) for t in await InspectorTask.filter(case_id=case.id).order_by("id")],
+    )
+
+
+def _event_out(e: CaseEvent) -> EventOut:
+    action = Action(e.action)
+    return EventOut(
+        id=e.id,
+        action=e.action,
+        action_name=ACTION_NAMES.get(action, e.action),
+        from_status=e.from_status,
+        to_status=e.to_status,
+        actor_id=e.actor_id,
+        actor_kind=e.actor_kind,
+        note=e.note,
+        data=e.data,
+        created_at=e.created_at,
+    )
+
+
+def _attachment_out(link: dict[str, Any], media: dict[str, Any]) -> AttachmentOut:
+    base = "/api/v1/media"
+    return AttachmentOut(
+        media_id=link["media_id"],
+        kind=link["kind"],
+        event_id=link["event_id"],
+        public_url=f"{base}/public/{media['sha256']}.{media['public_ext']}",
+        thumb_url=f"{base}/thumb/{media['sha256']}.jpg",
+    )
+
+
+async def _reports_out(case: Case, who: Principal) -> list[ReportOut]:
+    reports = await Report.filter(case_id=case.id).order_by("id")
+    if who.kind == CITIZEN:
+        reports = [r for r in reports if r.citizen_id == who.id]
+    phones = dict(
+        await Citizen.filter(id__in=[r.citizen_id for r in reports if r.citizen_id]).values_list(
+            "id", "phone"
+        )
+    )
+    reveal = who.has_any(CALLS_BACK)
+    return [
+        ReportOut(
+            id=r.id,
+            source=r.source.value,
+            duplicate=r.duplicate,
+            description=r.description,
+            reporter_kind="citizen" if r.citizen_id else ("staff" if r.staff_id else "unknown"),
+            reporter_phone=_phone(phones.get(r.citizen_id), reveal),
+            created_at=r.created_at,
+        )
+        for r in reports
+    ]
+
+
+def _phone(phone: Any, reveal: bool) -> str | None:
+    if not phone:
+        return None
+    return str(phone) if reveal else mask_phone(str(phone))
+
+
+def task_out(t: InspectorTask) -> TaskOut:
+    """Show an inspector task."""
+    return TaskOut(
+        id=t.id,
+        case_id=t.case_id,
+        kind=t.kind.value,
+        status=t.status.value,
+        grid_id=t.grid_id,
+        inspector_id=t.inspector_id,
+        deadline_at=t.deadline_at,
+        passed=t.passed,
+        note=t.note,
+        created_at=t.created_at,
+    )

@@ -1,0 +1,323 @@
+"""The centre's API: reports in, case lists and details, one endpoint per action."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from cases import export, service
+from cases.const import Action, Source, TaskStatus, Urgency
+from cases.deps import Deps
+from cases.dispatch import create_rule, delete_rule
+from cases.intake import IntakeDraft, Reporter, submit
+from cases.models import DispatchRule, InspectorTask
+from cases.policy import CasePolicy, load_policy
+from cases.schemas import (
+    CaseDetail,
+    CaseOut,
+    CasePage,
+    CaseQuery,
+    CategoryList,
+    CategoryOut,
+    DecisionIn,
+    DispatchIn,
+    ExportQuery,
+    ExtendIn,
+    NoteIn,
+    RegisterIn,
+    ReportIn,
+    ResultIn,
+    RuleIn,
+    RuleList,
+    RuleOut,
+    SubmitOut,
+    TaskList,
+)
+from cases.states import TRANSITIONS, Request, transition
+from core.auth.const import CITIZEN, Role
+from core.auth.scope import CITYWIDE
+from core.errors import ValidationFailed
+from core.web.endpoint import ANY_STAFF, Call, endpoint
+from core.web.keys import CALENDAR, GRIDS, JOBS, SETTINGS
+
+routes = web.RouteTableDef()
+POLICY = web.AppKey("cases.policy", CasePolicy)
+CASE = "/api/v1/cases/{case_id:\\d+}"
+RULE_EDITORS = frozenset({Role.ADMIN, Role.SHIFT_LEAD})
+SOURCE_OF_ROLE = {Role.INSPECTOR: Source.GRID_APP, Role.AGENT: Source.HOTLINE}
+
+
+def setup(app: web.Application) -> None:
+    """Load the city's case policy at start: a bad profile stops the server with its name."""
+    app[POLICY] = load_policy(app[SETTINGS].profile)
+
+
+def deps_of(request: web.Request) -> Deps:
+    """The case services' dependencies for this request."""
+    app = request.app
+    return Deps(app[POLICY], app[CALENDAR], app[JOBS], app[GRIDS])
+
+
+@routes.post("/api/v1/reports")
+@endpoint(
+    roles=ANY_STAFF | {CITIZEN},
+    summary="上报问题（一门进）",
+    body=ReportIn,
+    response=SubmitOut,
+    status=201,
+    tags=["cases"],
+    errors=(409,),
+)
+async def report(request: web.Request, call: Call) -> web.StreamResponse | SubmitOut:
+    """Submit a report; the same idempotency key returns the same case (200)."""
+    body, who = call.body(ReportIn), call.who
+    source = next((s for r, s in SOURCE_OF_ROLE.items() if r in who.roles), Source.WEB)
+    reporter = Reporter(citizen_id=who.id) if who.kind == CITIZEN else Reporter(staff_id=who.id)
+    draft = IntakeDraft(source=source, reporter=reporter, **body.model_dump())
+    deps = deps_of(request)
+    result = await submit(draft, deps=deps)
+    out = SubmitOut(
+        case=service.case_out(result.case, deps, deps.now()),
+        report_id=result.report.id,
+        created=result.created,
+        merged=result.merged,
+    )
+    if not result.created:
+        return web.json_response(out.model_dump(mode="json"), status=200)
+    return out
+
+
+@routes.get("/api/v1/cases")
+@endpoint(
+    roles=ANY_STAFF | {CITIZEN},
+    summary="案件列表",
+    query=CaseQuery,
+    response=CasePage,
+    tags=["cases"],
+)
+async def list_cases(request: web.Request, call: Call) -> CasePage:
+    """List the cases the caller may see, filtered, sorted and paged."""
+    q, deps = call.query(CaseQuery), deps_of(request)
+    now = deps.now()
+    query = service.filtered(service.visible(call.who), q, now)
+    total = await query.count()
+    rows = await query.offset((q.page - 1) * q.page_size).limit(q.page_size)
+    items = [service.case_out(c, deps, now) for c in rows]
+    return CasePage(items=items, total=total, page=q.page, page_size=q.page_size)
+
+
+@routes.get("/api/v1/cases/export")
+@endpoint(roles=CITYWIDE, summary="导出案件（CSV / XLSX）", query=ExportQuery, tags=["cases"])
+async def export_cases(request: web.Request, call: Call) -> web.Response:
+    """Export the filtered list as CSV or XLSX."""
+    q, deps = call.query(ExportQuery), deps_of(request)
+    query = service.filtered(service.visible(call.who), q, deps.now()).limit(q.page_size)
+    rows = [service.case_out(c, deps, deps.now()) for c in await query]
+    body, content_type = export.render(rows, q.format)
+    return web.Response(
+        body=body,
+        content_type=content_type,
+        headers={"Content-Disposition": f'attachment; filename="cases.{q.format}"'},
+    )
+
+
+@routes.get(CASE)
+@endpoint(
+    roles=ANY_STAFF | {CITIZEN},
+    summary="案件详情（时间线、照片、上报、任务）",
+    response=CaseDetail,
+    tags=["cases"],
+    errors=(404,),
+)
+async def case_detail(request: web.Request, call: Call) -> CaseDetail:
+    """Show one case with its timeline."""
+    case = await service.get_visible(int(request.match_info["case_id"]), call.who)
+    return await service.detail(case, call.who, deps_of(request))
+
+
+@routes.get("/api/v1/inbox")
+@endpoint(
+    roles={Role.HANDLER},
+    summary="部门待办（处置中、挂账）",
+    query=CaseQuery,
+    response=CasePage,
+    tags=["cases"],
+)
+async def inbox(request: web.Request, call: Call) -> CasePage:
+    """List the caller's department's cases being handled."""
+    q, deps = call.query(CaseQuery), deps_of(request)
+    if not q.status:
+        q = q.model_copy(update={"status": ["dispatched", "suspended"]})
+    query = service.filtered(service.visible(call.who), q, deps.now())
+    rows = await query.offset((q.page - 1) * q.page_size).limit(q.page_size)
+    return CasePage(
+        items=[service.case_out(c, deps, deps.now()) for c in rows],
+        total=await query.count(),
+        page=q.page,
+        page_size=q.page_size,
+    )
+
+
+@routes.get("/api/v1/tasks")
+@endpoint(
+    roles=CITYWIDE | {Role.INSPECTOR},
+    summary="核实/核查任务（监督员看自己网格的）",
+    response=TaskList,
+    tags=["cases"],
+)
+async def tasks(request: web.Request, call: Call) -> TaskList:
+    """List open inspector tasks: an inspector's grids', or all for the centre."""
+    query = InspectorTask.filter(status=TaskStatus.OPEN).order_by("deadline_at", "id")
+    who = call.who
+    if not who.has_any(CITYWIDE):
+        query = query.filter(grid_id__in=sorted(who.grid_ids) or [-1])
+    return TaskList(items=[service.task_out(t) for t in await query])
+
+
+def _action(
+    action: Action, model: type[BaseModel]
+) -> Callable[[web.Request, Call], Awaitable[CaseOut]]:
+    async def act(request: web.Request, call: Call) -> CaseOut:
+        body: Any = call.body(model)
+        deps = deps_of(request)
+        case = await service.get_visible(int(request.match_info["case_id"]), call.who)
+        params = body.model_dump(exclude={"note", "attachments", "version"}, mode="json")
+        req = Request(
+            note=body.note, attachments=body.attachments, params=params, version=body.version
+        )
+        done = await transition(case.id, action, actor=call.who, deps=deps, request=req)
+        return service.case_out(done, deps, deps.now())
+
+    act.__name__ = act.__qualname__ = f"case_{action.value}"
+    act.__doc__ = f"Apply {action.value} to a case."
+    return act
+
+
+ACTION_ROUTES: tuple[tuple[Action, str, type[BaseModel], str], ...] = (
+    (Action.ACCEPT, "accept", NoteIn, "受理"),
+    (Action.VERIFY, "verify", NoteIn, "派发核实"),
+    (Action.VERIFY_RESULT, "verify-result", ResultIn, "核实反馈（监督员）"),
+    (Action.REGISTER, "register", RegisterIn, "立案"),
+    (Action.REJECT, "reject", NoteIn, "不予立案"),
+    (Action.DISPATCH, "dispatch", DispatchIn, "派遣"),
+    (Action.RECEIVE, "receive", NoteIn, "签收（处置部门）"),
+    (Action.RETURN, "return", NoteIn, "回退（处置部门）"),
+    (Action.EXTEND, "extend", ExtendIn, "申请延期（处置部门）"),
+    (Action.APPROVE_EXTENSION, "extension-approval", DecisionIn, "延期审批"),
+    (Action.HANDLE, "handle", NoteIn, "处置（附处置后照片）"),
+    (Action.CHECK, "check", NoteIn, "派发核查"),
+    (Action.CHECK_RESULT, "check-result", ResultIn, "核查反馈（监督员；不通过即返工）"),
+    (Action.CLOSE, "close", NoteIn, "结案"),
+    (Action.CANCEL, "cancel", NoteIn, "作废"),
+    (Action.SUSPEND, "suspend", NoteIn, "申请挂账"),
+    (Action.APPROVE_SUSPENSION, "suspension-approval", DecisionIn, "挂账审批"),
+    (Action.RESUME, "resume", NoteIn, "恢复处置"),
+    (Action.URGE, "urge", NoteIn, "督办"),
+    (Action.REOPEN, "reopen", NoteIn, "重办"),
+)
+
+for _act, _path, _model, _summary in ACTION_ROUTES:
+    routes.post(f"{CASE}/{_path}")(
+        endpoint(
+            roles=TRANSITIONS[_act].roles,
+            summary=_summary,
+            body=_model,
+            response=CaseOut,
+            tags=["case actions"],
+            errors=(404, 409),
+        )(_action(_act, _model))
+    )
+
+
+@routes.get("/api/v1/categories")
+@endpoint(
+    roles=ANY_STAFF | {CITIZEN},
+    summary="案件类别（所选目录与本市规则）",
+    response=CategoryList,
+    tags=["cases"],
+)
+async def categories(request: web.Request, call: Call) -> CategoryList:
+    """List the chosen catalog with the city's rules per category."""
+    policy = request.app[POLICY]
+    items = []
+    for c in policy.catalog:
+        rules = policy.for_category(c.code)
+        items.append(
+            CategoryOut(
+                code=c.code,
+                kind=c.kind,
+                major_name=c.major_name,
+                name=c.name,
+                department=rules.department,
+                limits={u.value: _limit_text(policy, c.code, u) for u in Urgency},
+                auto_register=sorted(rules.auto_register),
+                auto_dispatch=sorted(rules.auto_dispatch),
+                reviewed=rules.reviewed,
+                source=c.source,
+            )
+        )
+    return CategoryList(catalog=policy.catalog.name, items=items)
+
+
+def _limit_text(policy: CasePolicy, code: str, urgency: Urgency) -> str:
+    limit = policy.handle_limit(code, urgency)
+    return f"{limit.amount:g} {limit.unit.label}"
+
+
+@routes.get("/api/v1/dispatch-rules")
+@endpoint(roles=CITYWIDE, summary="派遣规则", response=RuleList, tags=["cases"])
+async def list_rules(request: web.Request, call: Call) -> RuleList:
+    """List dispatch rules."""
+    rows = await DispatchRule.all().order_by("category_code", "id")
+    return RuleList(
+        items=[
+            RuleOut(
+                id=r.id,
+                category_code=r.category_code,
+                department_id=r.department_id,
+                grid_id=r.grid_id,
+                area_id=r.area_id,
+            )
+            for r in rows
+        ]
+    )
+
+
+@routes.post("/api/v1/dispatch-rules")
+@endpoint(
+    roles=RULE_EDITORS,
+    summary="新建派遣规则",
+    body=RuleIn,
+    response=RuleOut,
+    status=201,
+    tags=["cases"],
+    errors=(409,),
+)
+async def add_rule(request: web.Request, call: Call) -> RuleOut:
+    """Add a rule: category × grid or area → department."""
+    body = call.body(RuleIn)
+    if request.app[POLICY].category(body.category_code) is None:
+        raise ValidationFailed(
+            "unknown category",
+            message="案件类别不存在",
+            extra={"fields": [{"field": "category_code", "message": "不存在"}]},
+        )
+    r = await create_rule(**body.model_dump())
+    return RuleOut(
+        id=r.id,
+        category_code=r.category_code,
+        department_id=r.department_id,
+        grid_id=r.grid_id,
+        area_id=r.area_id,
+    )
+
+
+@routes.delete("/api/v1/dispatch-rules/{rule_id:\\d+}")
+@endpoint(roles=RULE_EDITORS, summary="删除派遣规则", tags=["cases"], errors=(404,))
+async def remove_rule(request: web.Request, call: Call) -> dict[str, bool]:
+    """Remove a rule."""
+    await delete_rule(int(request.match_info["rule_id"]))
+    return {"ok": True}
