@@ -200,3 +200,28 @@ async def test_job_lost_to_a_killed_runner_is_done_exactly_once(
     await asyncio.sleep(3)  # let any late duplicate delivery come and go
     assert await _effects(item.id) == 1
     assert (await OutboxItem.get(id=item.id)).attempts == 2
+
+
+def test_worker_runs_every_periodic_job_as_a_cron(settings: Settings) -> None:
+    from core.jobs.worker import worker_options
+
+    from pydantic import SecretStr
+
+    with_redis = settings.model_copy(update={"redis_url": SecretStr("redis://127.0.0.1:6379/15")})
+    names = {c.name for c in worker_options(with_redis)["cron_jobs"]}
+    assert {"cron:sweep_outbox", "cases.mark_overdue"} <= names
+
+
+async def test_serve_runs_periodic_jobs_in_process(db: None, settings: Settings) -> None:
+    from core.const import JOB_MODULES
+    from core.jobs.registry import periodic_jobs
+
+    load_modules(JOB_MODULES)  # what `serve` does at start
+    queue = LocalQueue(settings, None)
+    queue.start()
+    try:
+        loops = {t.get_name() for t in asyncio.all_tasks()}
+        assert {p.name for p in periodic_jobs()} <= loops
+        assert "cases.mark_overdue" in loops
+    finally:
+        await queue.close()
