@@ -203,9 +203,9 @@ async def test_job_lost_to_a_killed_runner_is_done_exactly_once(
 
 
 def test_worker_runs_every_periodic_job_as_a_cron(settings: Settings) -> None:
-    from core.jobs.worker import worker_options
-
     from pydantic import SecretStr
+
+    from core.jobs.worker import worker_options
 
     with_redis = settings.model_copy(update={"redis_url": SecretStr("redis://127.0.0.1:6379/15")})
     names = {c.name for c in worker_options(with_redis)["cron_jobs"]}
