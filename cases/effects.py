@@ -112,7 +112,8 @@ async def plan(  # noqa: C901  (one arm per action reads better than a dispatch 
                     extra={"fields": [{"field": "category_code", "message": "类别不存在"}]},
                 )
             name = deps.policy.category(category).name  # type: ignore[union-attr]
-            await tasks.cancel_open(case, now=now)
+            if case.status == S.VERIFYING:  # only then can a task be open
+                await tasks.cancel_open(case, now=now)
             return Plan(
                 S.REGISTERED,
                 restart(Stage.DISPATCH)
@@ -126,7 +127,8 @@ async def plan(  # noqa: C901  (one arm per action reads better than a dispatch 
             )
         case Action.REJECT | Action.CANCEL:  # 不予立案 / 作废
             _need_note(request, "不予立案" if action == Action.REJECT else "作废")
-            await tasks.cancel_open(case, now=now)
+            if case.status == S.VERIFYING:
+                await tasks.cancel_open(case, now=now)
             return Plan(S.REJECTED if action == Action.REJECT else S.CANCELLED, clock.fields(None))
         case Action.DISPATCH:  # 派遣 to the owning department
             department = await resolve_department(case, p.get("department_id"), deps=deps)

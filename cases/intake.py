@@ -156,8 +156,8 @@ async def _persist(
         data={"report_id": report.id, "source": draft.source.value},
     )
     await effects.attach(case, event, draft.attachments, AttachmentKind.REPORT)
-    outbox_ids = await _first_moves(case, draft, category, place, deps)
-    return IntakeResult(await Case.get(id=case.id), report, True, False), outbox_ids
+    case, outbox_ids = await _first_moves(case, draft, category, place, deps)
+    return IntakeResult(case, report, True, False), outbox_ids
 
 
 def _actor_kind(draft: IntakeDraft) -> str:
@@ -256,29 +256,30 @@ async def _merge(parent: Case, draft: IntakeDraft, place: Place | None, deps: De
 
 async def _first_moves(
     case: Case, draft: IntakeDraft, category: Category | None, place: Place | None, deps: Deps
-) -> list[int]:
+) -> tuple[Case, list[int]]:
     """自动立案/自动派遣 where the profile allows it for this source; else 核实 for public ones."""
     rules = deps.policy.for_category(category.code) if category else None
     ids: list[int] = []
     if rules is not None and draft.source in rules.auto_register:
-        ids += await apply_in_transaction(
-            case.id, Action.REGISTER, actor=None, deps=deps, request=Request(note="自动立案")
+        case, ids = await apply_in_transaction(
+            case, Action.REGISTER, actor=None, deps=deps, request=Request(note="自动立案")
         )
         if draft.source in rules.auto_dispatch:
-            ids += await _auto_dispatch(case, deps)
+            case, more = await _auto_dispatch(case, deps)
+            ids += more
     elif draft.source in deps.policy.workflow.verify_sources and place is not None:
-        ids += await apply_in_transaction(
-            case.id, Action.VERIFY, actor=None, deps=deps, request=Request(note="自动派发核实")
+        case, ids = await apply_in_transaction(
+            case, Action.VERIFY, actor=None, deps=deps, request=Request(note="自动派发核实")
         )
-    return ids
+    return case, ids
 
 
-async def _auto_dispatch(case: Case, deps: Deps) -> list[int]:
+async def _auto_dispatch(case: Case, deps: Deps) -> tuple[Case, list[int]]:
     try:
         return await apply_in_transaction(
-            case.id, Action.DISPATCH, actor=None, deps=deps, request=Request(note="自动派遣")
+            case, Action.DISPATCH, actor=None, deps=deps, request=Request(note="自动派遣")
         )
     except ValidationFailed as err:
         # No department known for this category here: it waits for a dispatcher.
         log.warning("case %s not dispatched automatically: %s", case.id, err.detail)
-        return []
+        return case, []

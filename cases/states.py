@@ -89,17 +89,20 @@ async def transition(
 ) -> Case:
     """Apply an action to a case: check role and status, write status, timeline and effects."""
     async with in_transaction():
-        outbox_ids = await apply_in_transaction(
+        case, outbox_ids = await apply_in_transaction(
             case_id, action, actor=actor, deps=deps, request=request
         )
     await deps.kick(outbox_ids)
-    return await Case.get(id=case_id)
+    return case
 
 
 async def apply_in_transaction(
-    case_id: int, action: Action, *, actor: Principal | None, deps: Deps, request: Request
-) -> list[int]:
-    """Do transition's work inside the caller's transaction; return outbox ids to kick."""
+    case: Case | int, action: Action, *, actor: Principal | None, deps: Deps, request: Request
+) -> tuple[Case, list[int]]:
+    """Do transition's work inside the caller's transaction; return the case and outbox ids.
+
+    A caller that holds the case row it just wrote passes it, to save reading it again.
+    """
     move = TRANSITIONS.get(action)
     if move is None:
         raise InvalidTransition(f"{action} is not a user action")
@@ -109,15 +112,15 @@ async def apply_in_transaction(
             code="role_forbidden",
             message=f"当前账号的角色无权执行“{ACTION_NAMES[action]}”",
         )
-    case = await Case.get_or_none(id=case_id)
-    if case is None:
-        raise NotFound(f"case {case_id}", message="未找到该案件")
+    if not isinstance(case, Case):
+        case = await _load(case)
     _check_state(case, action, move, request)
     plan = await effects.plan(case, action, actor=actor, deps=deps, request=request)
     target = plan.status or case.status
     if target != case.status and target not in {move.target, *move.alternatives}:
         raise InvalidTransition(f"{action} cannot lead to {target}")
-    await _write(case, plan.fields | {"status": target})
+    written = plan.fields | {"status": target}
+    await _write(case, written)
     event = await CaseEvent.create(
         case_id=case.id,
         action=plan.event_action or action,
@@ -128,7 +131,18 @@ async def apply_in_transaction(
         note=request.note,
         data=plan.event_data,
     )
-    return await effects.apply(case, event, plan, deps=deps, request=request)
+    outbox_ids = await effects.apply(case, event, plan, deps=deps, request=request)
+    for name, value in written.items():
+        setattr(case, name, value)
+    case.version += 1
+    return case, outbox_ids
+
+
+async def _load(case_id: int) -> Case:
+    case = await Case.get_or_none(id=case_id)
+    if case is None:
+        raise NotFound(f"case {case_id}", message="未找到该案件")
+    return case
 
 
 def _check_state(case: Case, action: Action, move: Move, request: Request) -> None:
