@@ -7,7 +7,7 @@ import tomllib
 from importlib.resources import files
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from cases.catalog import Catalog, Category, load_catalog
 from cases.const import Source, Stage, Urgency
@@ -26,16 +26,13 @@ class Limit(BaseModel):
     amount: float = Field(gt=0)
     unit: TimeUnit
 
+    @model_validator(mode="before")
     @classmethod
-    def of(cls, value: Any) -> Limit:
-        """Accept [amount, "unit"] as written in TOML."""
+    def _pair(cls, value: Any) -> Any:
+        # TOML writes a limit as [amount, "unit"]: take it as {amount, unit}.
         if isinstance(value, list | tuple) and len(value) == 2:
-            return cls(amount=value[0], unit=value[1])
-        return cls.model_validate(value)
-
-
-def _limits(raw: dict[str, Any]) -> dict[Urgency, Limit]:
-    return {Urgency(k): Limit.of(v) for k, v in raw.items()}
+            return {"amount": value[0], "unit": value[1]}
+        return value
 
 
 class CategoryPolicy(BaseModel):
@@ -158,14 +155,10 @@ def load_policy(profile: CityProfile) -> CasePolicy:
 
 
 def _validated(where: str, section: dict[str, Any]) -> CategoryPolicy:
-    data = dict(section)
     try:
-        if "limits" in data:
-            data["limits"] = _limits(data["limits"])
-        return CategoryPolicy.model_validate(data)
-    except (ValidationError, ValueError, TypeError) as err:
-        detail = _problems(where, err) if isinstance(err, ValidationError) else f"{where}: {err}"
-        raise ConfigError(detail) from err
+        return CategoryPolicy.model_validate(section)
+    except ValidationError as err:
+        raise ConfigError(_problems(where, err)) from err
 
 
 def _problems(where: str, err: ValidationError) -> str:

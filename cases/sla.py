@@ -61,8 +61,8 @@ def used(cal: WorkCalendar, clock: Clock, now: dt.datetime) -> int:
 
 
 def light(cal: WorkCalendar, clock: Clock | None, now: dt.datetime) -> Light:
-    """Green below 80 % of the limit, yellow to 100 %, red beyond; none without a clock."""
-    if clock is None or clock.limit_s <= 0:
+    """Green below 80 % of the limit, yellow to 100 %, red beyond; none when stopped (挂账)."""
+    if clock is None or clock.limit_s <= 0 or clock.started_at is None:
         return Light.NONE
     share = used(cal, clock, now) / clock.limit_s
     if share < GREEN_BELOW:

@@ -16,7 +16,11 @@ from core.errors import CityloopError
 
 
 def _settings(**overrides: Any) -> Settings:
-    return load_settings(**{k: v for k, v in overrides.items() if v is not None})
+    from core.auth.service import configure_hasher
+
+    settings = load_settings(**{k: v for k, v in overrides.items() if v is not None})
+    configure_hasher(time_cost=settings.password_time_cost, memory_kib=settings.password_memory_kib)
+    return settings
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -102,6 +102,10 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="log level")
     log_format: Literal["json", "text"] = Field("json", description="one JSON object per line")
     token_ttl_hours: int = Field(12, ge=1, le=24 * 90, description="bearer token lifetime")
+    password_time_cost: int = Field(3, ge=1, le=10, description="argon2id passes per hash")
+    password_memory_kib: int = Field(
+        65536, ge=1024, description="argon2id memory per hash (KiB); lower only for tests"
+    )
     login_max_failures: int = Field(
         5, ge=1, description="failed logins before an account is locked for a while"
     )

@@ -18,6 +18,7 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
+from core.auth.service import configure_hasher
 from core.config import Settings, load_settings
 from core.db import database
 from core.web import create_app
@@ -101,10 +102,15 @@ def settings(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         "media_dir": tmp_path / "media",
         "queue_name": f"cityloop:test:{uuid.uuid4().hex[:8]}",
         "log_format": "text",
+        # Cheap hashes: the suite creates hundreds of accounts. Production keeps the defaults.
+        "password_time_cost": 1,
+        "password_memory_kib": 1024,
     }
     if REDIS_URL:
         overrides["redis_url"] = REDIS_URL
-    return load_settings(**overrides)
+    settings = load_settings(**overrides)
+    configure_hasher(time_cost=settings.password_time_cost, memory_kib=settings.password_memory_kib)
+    return settings
 
 
 @pytest.fixture

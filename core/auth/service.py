@@ -18,9 +18,18 @@ from core.auth.models import AccessToken, Citizen, Staff
 from core.errors import Conflict, NotFound, TooManyRequests, Unauthorized, ValidationFailed
 from core.org.models import Department, GridAssignment
 
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+_hasher = PasswordHasher()  # argon2id; configure_hasher sets the costs from Settings
 # Verified against when the username is unknown, so both paths cost the same time.
 _DUMMY_HASH = _hasher.hash("cityloop-dummy-password")
+
+
+def configure_hasher(*, time_cost: int, memory_kib: int) -> None:
+    """Set the argon2id costs for new hashes (old hashes verify with their own)."""
+    global _hasher, _DUMMY_HASH
+    if (_hasher.time_cost, _hasher.memory_cost) == (time_cost, memory_kib):
+        return
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+    _DUMMY_HASH = _hasher.hash("cityloop-dummy-password")
 
 
 @dataclass(frozen=True)

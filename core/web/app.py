@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
+from core.auth.service import configure_hasher
 from core.calendar import WorkCalendar
 from core.config import Settings
 from core.const import JOB_MODULES, WEB_MODULES
@@ -82,6 +83,7 @@ def create_app(settings: Settings) -> web.Application:
         client_max_size=settings.upload_max_bytes + _BODY_SLACK,
     )
     app[SETTINGS] = settings
+    configure_hasher(time_cost=settings.password_time_cost, memory_kib=settings.password_memory_kib)
     app[CALENDAR] = WorkCalendar.from_profile(settings.profile)
     app[STORAGE] = LocalStorage(settings.media_dir)
     app.cleanup_ctx.extend([_db_ctx, _redis_ctx, _http_ctx, _jobs_ctx, _grids_ctx])
