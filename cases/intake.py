@@ -18,7 +18,7 @@ from cases.const import OPEN_STATUSES, Action, AttachmentKind, CaseStatus, Sourc
 from cases.deps import Deps
 from cases.models import Case, CaseEvent, Report
 from cases.states import Request, apply_in_transaction
-from core.errors import CityloopError, ValidationFailed
+from core.errors import CityloopError, Conflict, ValidationFailed
 from core.geo import CoordSystem, distance_m
 from core.org.service import Place
 from core.timeutil import to_local
@@ -83,6 +83,13 @@ async def _existing(draft: IntakeDraft) -> IntakeResult | None:
     report = await Report.get_or_none(source=draft.source, idempotency_key=draft.idempotency_key)
     if report is None:
         return None
+    if (report.citizen_id, report.staff_id) != (draft.reporter.citizen_id, draft.reporter.staff_id):
+        # Someone else's key: answering with their case would show it to a stranger.
+        raise Conflict(
+            "idempotency key used by another reporter",
+            code="idempotency_key_reused",
+            message="该请求编号已被使用，请重新提交",
+        )
     return IntakeResult(await Case.get(id=report.case_id), report, False, report.duplicate)
 
 

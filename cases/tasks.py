@@ -74,10 +74,6 @@ async def cancel_open(case: Case, *, now: dt.datetime) -> None:
 
 
 async def last_check_passed(case: Case) -> bool:
-    """Tell whether the latest finished 核查 of the case passed."""
-    task = (
-        await InspectorTask.filter(case_id=case.id, kind=TaskKind.CHECK, status=TaskStatus.DONE)
-        .order_by("-done_at", "-id")
-        .first()
-    )
-    return bool(task and task.passed)
+    """Tell whether the latest 核查 is done and passed (a reopened case needs a new one)."""
+    task = await InspectorTask.filter(case_id=case.id, kind=TaskKind.CHECK).order_by("-id").first()
+    return bool(task and task.status == TaskStatus.DONE and task.passed)

@@ -1,0 +1,214 @@
+"""Helpers of the case core's tests: the demo city's places, people, photos and HTTP calls.
+
+Imported as `tests.cases.helpers` (pytest's own conftest.py is not for importing).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import FormData
+from aiohttp.test_utils import TestClient
+from PIL import Image
+
+from cases.models import CaseEvent
+from core.auth.models import Citizen, Staff
+from core.auth.service import citizen_identity, issue_token
+from core.config import Settings
+from core.org.models import Department, Grid
+
+M_PER_DEG = 111_320.0
+
+
+def grid_code(settings: Settings, street: int, community: int = 1, number: int = 1) -> str:
+    """The demo city's code of a grid, all three counted from 1 (inspector<street> covers it)."""
+    return f"{settings.profile.code}{street:03d}{community:03d}{number:03d}"
+
+
+def centre(geometry: dict[str, Any]) -> tuple[float, float]:
+    """The centre of a box-shaped grid: the mean of its corners (the ring repeats the first)."""
+    ring = geometry["coordinates"][0][:-1]
+    return sum(p[0] for p in ring) / len(ring), sum(p[1] for p in ring) / len(ring)
+
+
+def shifted(lon: float, lat: float, east_m: float = 0.0, north_m: float = 0.0) -> dict[str, float]:
+    """A WGS-84 point this many metres east and north of (lon, lat)."""
+    dlat = north_m / M_PER_DEG
+    dlon = east_m / (M_PER_DEG * math.cos(math.radians(lat)))
+    return {"lon": lon + dlon, "lat": lat + dlat}
+
+
+def jpeg(colour: tuple[int, int, int] = (90, 140, 60)) -> bytes:
+    """A small plain JPEG, as a phone would send after cropping."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), colour).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+async def demo_grid(settings: Settings, street: int, community: int = 1, number: int = 1) -> Grid:
+    """Load one grid of the seeded demo city."""
+    return await Grid.get(code=grid_code(settings, street, community, number))
+
+
+async def grid_point(
+    settings: Settings,
+    street: int,
+    community: int = 1,
+    number: int = 1,
+    *,
+    east_m: float = 0.0,
+    north_m: float = 0.0,
+) -> dict[str, float]:
+    """A point inside a demo grid: its centre, moved by up to ~150 m (cells are 400 m)."""
+    grid = await demo_grid(settings, street, community, number)
+    return shifted(*centre(grid.geometry), east_m=east_m, north_m=north_m)
+
+
+@dataclass
+class City:
+    """The seeded demo city behind a running app: logins, photos, places, calls."""
+
+    client: TestClient[Any, Any]
+    settings: Settings
+    passwords: dict[str, str]
+    _tokens: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    async def login(self, username: str) -> dict[str, str]:
+        """A staff member's Authorization header, from a token issued directly (logging in
+        has its own tests in tests/core; `login_over_http` does it the way people do)."""
+        if username not in self._tokens:
+            staff = await Staff.get(username=username)
+            token, _ = await issue_token(staff=staff, ttl=dt.timedelta(hours=1))
+            self._tokens[username] = {"Authorization": f"Bearer {token}"}
+        return self._tokens[username]
+
+    async def login_over_http(self, username: str) -> dict[str, str]:
+        """Log a demo account in with its password, as a person does; keep that token."""
+        r = await self.client.post(
+            "/api/v1/auth/login",
+            json={"username": username, "password": self.passwords[username]},
+        )
+        assert r.status == 200, await r.text()
+        self._tokens[username] = {"Authorization": f"Bearer {(await r.json())['token']}"}
+        return self._tokens[username]
+
+    async def citizen(self, name: str = "a", phone: str | None = None) -> dict[str, str]:
+        """A WeChat citizen's Authorization header (one identity per name)."""
+        key = f"citizen:{name}"
+        if key not in self._tokens:
+            person = await citizen_identity(
+                channel="wechat_oa", external_id=f"o{name:_<27}", phone=phone
+            )
+            token, _ = await issue_token(citizen=person, ttl=dt.timedelta(hours=1))
+            self._tokens[key] = {"Authorization": f"Bearer {token}"}
+        return self._tokens[key]
+
+    async def citizen_id(self, name: str = "a") -> int:
+        """The database id of a citizen identity made by `citizen`."""
+        return (await Citizen.get(channel="wechat_oa", external_id=f"o{name:_<27}")).id
+
+    async def staff_id(self, username: str) -> int:
+        return (await Staff.get(username=username)).id
+
+    async def department(self, code: str) -> int:
+        """The id of a demo department (HW, SZ, YL, CG, JJ, GS, PS, RQ)."""
+        return (await Department.get(code=code)).id
+
+    async def grid(self, street: int, community: int = 1, number: int = 1) -> Grid:
+        return await demo_grid(self.settings, street, community, number)
+
+    async def point(
+        self,
+        street: int,
+        community: int = 1,
+        number: int = 1,
+        *,
+        east_m: float = 0.0,
+        north_m: float = 0.0,
+    ) -> dict[str, float]:
+        return await grid_point(
+            self.settings, street, community, number, east_m=east_m, north_m=north_m
+        )
+
+    async def photo(self, who: dict[str, str]) -> int:
+        """Upload a small JPEG as this caller; return its media id."""
+        form = FormData()
+        form.add_field("file", jpeg(), filename="after.jpg", content_type="image/jpeg")
+        r = await self.client.post("/api/v1/media", data=form, headers=who)
+        assert r.status == 201, await r.text()
+        return int((await r.json())["id"])
+
+    async def report(
+        self,
+        who: dict[str, str],
+        location: dict[str, float] | None,
+        description: str = "",
+        *,
+        key: str | None = None,
+        **extra: Any,
+    ) -> tuple[int, dict[str, Any]]:
+        """POST a report; return the status and the JSON body."""
+        body: dict[str, Any] = {
+            "idempotency_key": key or uuid.uuid4().hex,
+            "description": description,
+            **extra,
+        }
+        if location is not None:
+            body["location"] = location
+        r = await self.client.post("/api/v1/reports", json=body, headers=who)
+        return r.status, await r.json()
+
+    async def act(
+        self, case_id: int, path: str, who: str | dict[str, str], **body: Any
+    ) -> tuple[int, dict[str, Any]]:
+        """POST one case action (e.g. "dispatch") as a demo account or a header."""
+        headers = await self.login(who) if isinstance(who, str) else who
+        r = await self.client.post(f"/api/v1/cases/{case_id}/{path}", json=body, headers=headers)
+        return r.status, await r.json()
+
+    async def ok(self, case_id: int, path: str, who: str | dict[str, str], **body: Any) -> Any:
+        """Like act, and the action must succeed; return the case."""
+        status, out = await self.act(case_id, path, who, **body)
+        assert status == 200, (path, out)
+        return out
+
+    async def get(
+        self, path: str, who: str | dict[str, str], **params: Any
+    ) -> tuple[int, dict[str, Any]]:
+        headers = await self.login(who) if isinstance(who, str) else who
+        r = await self.client.get(path, params=params, headers=headers)
+        return r.status, await r.json()
+
+    async def detail(self, case_id: int, who: str | dict[str, str] = "acceptor") -> Any:
+        status, out = await self.get(f"/api/v1/cases/{case_id}", who)
+        assert status == 200, out
+        return out
+
+    async def dispatched(
+        self, street: int, description: str, *, number: int = 1, east_m: float = 0.0, **extra: Any
+    ) -> dict[str, Any]:
+        """An inspector's report in an auto category: filed and dispatched at once."""
+        where = await self.point(street, number=number, east_m=east_m)
+        status, out = await self.report(
+            await self.login(f"inspector{street}"), where, description, **extra
+        )
+        assert status == 201, out
+        assert out["case"]["status"] == "dispatched", out
+        return dict(out["case"])
+
+
+async def actions(case_id: int) -> list[str]:
+    """The timeline's actions in order."""
+    events = await CaseEvent.filter(case_id=case_id).order_by("created_at", "id")
+    return [e.action for e in events]
+
+
+def codes(pairs: Sequence[tuple[int, dict[str, Any]]]) -> list[tuple[int, str]]:
+    """(status, error code) of each response, sorted: for answers whose order is not fixed."""
+    return sorted((s, b.get("code") or "") for s, b in pairs)
