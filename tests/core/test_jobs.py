@@ -76,8 +76,8 @@ async def test_failed_attempt_rolls_back_its_effect_and_retries(
     queue = LocalQueue(settings.model_copy(update={"outbox_stale_s": 0}), None)
     assert await queue.sweep_once() == 1
     await queue.drain()
-    row = await OutboxItem.get(id=item.id)
-    assert (row.status, row.attempts, row.last_error) == (OutboxStatus.DONE, 2, None)
+    done = await OutboxItem.get(id=item.id)
+    assert (done.status, done.attempts, done.last_error) == (OutboxStatus.DONE, 2, None)
     assert await _effects(item.id) == 1
 
 
