@@ -77,7 +77,8 @@ async def test_failed_attempt_rolls_back_its_effect_and_retries(
     assert await queue.sweep_once() == 1
     await queue.drain()
     done = await OutboxItem.get(id=item.id)
-    assert (done.status, done.attempts, done.last_error) == (OutboxStatus.DONE, 2, None)
+    assert (done.status, done.attempts) == (OutboxStatus.DONE, 2)
+    assert not done.last_error
     assert await _effects(item.id) == 1
 
 
