@@ -216,6 +216,8 @@ class RuleIn(BaseModel):
 
 
 class RuleOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     category_code: str
     department_id: int

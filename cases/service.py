@@ -16,6 +16,7 @@ from cases.schemas import (
     AttachmentOut,
     CaseDetail,
     CaseOut,
+    CasePage,
     CaseQuery,
     EventOut,
     ReportOut,
@@ -126,6 +127,15 @@ def filtered(query: QuerySet[Case], q: CaseQuery, now: dt.datetime) -> QuerySet[
             Q(number__icontains=text) | Q(description__icontains=text) | Q(address__icontains=text)
         )
     return query.order_by(q.sort, "-id")
+
+
+async def page(who: Principal, q: CaseQuery, deps: Deps) -> CasePage:
+    """One page of the cases the caller may see, with the total."""
+    now = deps.now()
+    query = filtered(visible(who), q, now)
+    rows = await query.offset((q.page - 1) * q.page_size).limit(q.page_size)
+    items = [case_out(c, deps, now) for c in rows]
+    return CasePage(items=items, total=await query.count(), page=q.page, page_size=q.page_size)
 
 
 async def get_visible(case_id: int, who: Principal) -> Case:

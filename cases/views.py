@@ -100,13 +100,7 @@ async def report(request: web.Request, call: Call) -> web.StreamResponse | Submi
 )
 async def list_cases(request: web.Request, call: Call) -> CasePage:
     """List the cases the caller may see, filtered, sorted and paged."""
-    q, deps = call.query(CaseQuery), deps_of(request)
-    now = deps.now()
-    query = service.filtered(service.visible(call.who), q, now)
-    total = await query.count()
-    rows = await query.offset((q.page - 1) * q.page_size).limit(q.page_size)
-    items = [service.case_out(c, deps, now) for c in rows]
-    return CasePage(items=items, total=total, page=q.page, page_size=q.page_size)
+    return await service.page(call.who, call.query(CaseQuery), deps_of(request))
 
 
 @routes.get("/api/v1/cases/export")
@@ -148,17 +142,10 @@ async def case_detail(request: web.Request, call: Call) -> CaseDetail:
 )
 async def inbox(request: web.Request, call: Call) -> CasePage:
     """List the caller's department's cases being handled."""
-    q, deps = call.query(CaseQuery), deps_of(request)
+    q = call.query(CaseQuery)
     if not q.status:
         q = q.model_copy(update={"status": ["dispatched", "suspended"]})
-    query = service.filtered(service.visible(call.who), q, deps.now())
-    rows = await query.offset((q.page - 1) * q.page_size).limit(q.page_size)
-    return CasePage(
-        items=[service.case_out(c, deps, deps.now()) for c in rows],
-        total=await query.count(),
-        page=q.page,
-        page_size=q.page_size,
-    )
+    return await service.page(call.who, q, deps_of(request))
 
 
 @routes.get("/api/v1/tasks")
@@ -272,18 +259,7 @@ def _limit_text(policy: CasePolicy, code: str, urgency: Urgency) -> str:
 async def list_rules(request: web.Request, call: Call) -> RuleList:
     """List dispatch rules."""
     rows = await DispatchRule.all().order_by("category_code", "id")
-    return RuleList(
-        items=[
-            RuleOut(
-                id=r.id,
-                category_code=r.category_code,
-                department_id=r.department_id,
-                grid_id=r.grid_id,
-                area_id=r.area_id,
-            )
-            for r in rows
-        ]
-    )
+    return RuleList(items=[RuleOut.model_validate(r) for r in rows])
 
 
 @routes.post("/api/v1/dispatch-rules")
@@ -305,14 +281,7 @@ async def add_rule(request: web.Request, call: Call) -> RuleOut:
             message="案件类别不存在",
             extra={"fields": [{"field": "category_code", "message": "不存在"}]},
         )
-    r = await create_rule(**body.model_dump())
-    return RuleOut(
-        id=r.id,
-        category_code=r.category_code,
-        department_id=r.department_id,
-        grid_id=r.grid_id,
-        area_id=r.area_id,
-    )
+    return RuleOut.model_validate(await create_rule(**body.model_dump()))
 
 
 @routes.delete("/api/v1/dispatch-rules/{rule_id:\\d+}")
