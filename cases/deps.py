@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from tortoise import timezone
 
+from cases.dispatch import DispatchCache
 from cases.policy import CasePolicy
 from core.calendar import WorkCalendar
 from core.jobs.queues import JobQueue
@@ -20,6 +21,7 @@ class Deps:
 
     policy: CasePolicy
     calendar: WorkCalendar
+    dispatch: DispatchCache = field(default_factory=DispatchCache)
     queue: JobQueue | None = None
     grids: GridCache | None = None
     now: Callable[[], dt.datetime] = field(default=timezone.now)

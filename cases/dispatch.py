@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import math
+import time
 from typing import TYPE_CHECKING
 
 from cases.models import Case, DispatchRule
@@ -14,32 +17,69 @@ if TYPE_CHECKING:
 OWNER_KINDS = (DepartmentKind.DEPARTMENT, DepartmentKind.UNIT)
 
 
-async def _ancestors(department_id: int | None) -> list[int]:
-    chain: list[int] = []
-    while department_id is not None and department_id not in chain:
-        chain.append(department_id)
-        parent = await Department.filter(id=department_id).values_list("parent_id", flat=True)
-        department_id = parent[0] if parent else None  # type: ignore[assignment]
-    return chain
+class DispatchCache:
+    """Rules and the department tree in memory; read again when older than TTL_S.
 
+    Both change rarely and are read for every dispatch. Another process's edits show here
+    within TTL_S; this process's own edits at once (invalidate).
+    """
 
-async def rule_department(
-    category: str, *, grid_id: int | None, street_id: int | None
-) -> int | None:
-    """Find the department a rule names for this category here: grid, then street, district."""
-    rules = await DispatchRule.filter(category_code=category).values(
-        "grid_id", "area_id", "department_id"
-    )
-    if not rules:
+    TTL_S = 30.0
+
+    def __init__(self) -> None:
+        self._loaded = -math.inf
+        self._lock = asyncio.Lock()
+        self._rules: dict[str, list[tuple[int | None, int | None, int]]] = {}
+        self._parents: dict[int, int | None] = {}
+        self._by_code: dict[str, int] = {}
+
+    def invalidate(self) -> None:
+        """Forget what was read: the next lookup reads the tables again."""
+        self._loaded = -math.inf
+
+    async def _fresh(self) -> None:
+        if time.monotonic() - self._loaded < self.TTL_S:
+            return
+        async with self._lock:
+            if time.monotonic() - self._loaded < self.TTL_S:
+                return
+            rules: dict[str, list[tuple[int | None, int | None, int]]] = {}
+            for r in await DispatchRule.all().order_by("id"):
+                rules.setdefault(r.category_code, []).append(
+                    (r.grid_id, r.area_id, r.department_id)
+                )
+            departments = await Department.all().values("id", "parent_id", "code")
+            self._rules = rules
+            self._parents = {d["id"]: d["parent_id"] for d in departments}
+            self._by_code = {d["code"]: d["id"] for d in departments}
+            self._loaded = time.monotonic()
+
+    def _ancestors(self, department_id: int | None) -> list[int]:
+        chain: list[int] = []
+        while department_id is not None and department_id not in chain:
+            chain.append(department_id)
+            department_id = self._parents.get(department_id)
+        return chain
+
+    async def rule_department(
+        self, category: str, *, grid_id: int | None, street_id: int | None
+    ) -> int | None:
+        """The department a rule names for this category here: grid, then street, district."""
+        await self._fresh()
+        rules = self._rules.get(category, [])
+        for grid, _, department in rules:
+            if grid is not None and grid == grid_id:
+                return department
+        for area_id in self._ancestors(street_id):
+            for grid, area, department in rules:
+                if grid is None and area == area_id:
+                    return department
         return None
-    for rule in rules:
-        if grid_id is not None and rule["grid_id"] == grid_id:
-            return int(rule["department_id"])
-    for area in await _ancestors(street_id):
-        for rule in rules:
-            if rule["grid_id"] is None and rule["area_id"] == area:
-                return int(rule["department_id"])
-    return None
+
+    async def department_id(self, code: str) -> int | None:
+        """The id of the department with this code."""
+        await self._fresh()
+        return self._by_code.get(code)
 
 
 async def resolve_department(case: Case, chosen: int | None, *, deps: Deps) -> int:
@@ -48,15 +88,13 @@ async def resolve_department(case: Case, chosen: int | None, *, deps: Deps) -> i
         await _owner(chosen)
         return chosen
     category = case.category_code or ""
-    found = await rule_department(
-        category,
-        grid_id=case.grid_id,
-        street_id=case.street_id,
+    found = await deps.dispatch.rule_department(
+        category, grid_id=case.grid_id, street_id=case.street_id
     )
     if found is not None:
         return found
     code = deps.policy.for_category(category).department
-    default = await Department.get_or_none(code=code) if code else None
+    default = await deps.dispatch.department_id(code) if code else None
     if default is None:
         raise ValidationFailed(
             f"no department for {category}",
@@ -64,7 +102,7 @@ async def resolve_department(case: Case, chosen: int | None, *, deps: Deps) -> i
             message="未找到该类别的处置部门，请手动选择部门",
             extra={"fields": [{"field": "department_id", "message": "必填"}]},
         )
-    return default.id
+    return default
 
 
 async def _owner(department_id: int) -> Department:

@@ -278,7 +278,7 @@ async def apply(
     ids = []
     action = Action(event.action)
     if action in TOLD_TO_REPORTER:
-        ids += await notify_reporters(case.id, event)
+        ids += await notify_reporters(case.id, event, known=request.reporters)
     if plan.urge_department:
         item = await outbox.add(
             "notify.staff",
@@ -308,20 +308,24 @@ async def attach(case: Case, event: CaseEvent, media_ids: Any, kind: AttachmentK
     )
 
 
-async def notify_reporters(case_id: int, event: CaseEvent) -> list[int]:
+async def notify_reporters(
+    case_id: int, event: CaseEvent, *, known: tuple[tuple[int, str, int], ...] | None = None
+) -> list[int]:
     """Write one outbox row per citizen reporter of the case, for their own channel."""
-    reports = await Report.filter(case_id=case_id, citizen_id__not_isnull=True).values(
-        "id", "source", "citizen_id"
-    )
+    if known is None:
+        rows = await Report.filter(case_id=case_id, citizen_id__not_isnull=True).values_list(
+            "id", "source", "citizen_id"
+        )
+        known = tuple((int(i), str(src), int(c)) for i, src, c in rows)
     ids = []
-    for r in reports:
+    for report_id, source, citizen_id in known:
         item = await outbox.add(
-            f"{NOTIFY_PREFIX}{r['source']}",
+            f"{NOTIFY_PREFIX}{source}",
             {
                 "case_id": case_id,
                 "event_id": event.id,
-                "report_id": r["id"],
-                "citizen_id": r["citizen_id"],
+                "report_id": report_id,
+                "citizen_id": citizen_id,
                 "action": event.action,
                 "status": event.to_status,
             },

@@ -163,7 +163,9 @@ async def _persist(
         data={"report_id": report.id, "source": draft.source.value},
     )
     await effects.attach(case, event, draft.attachments, AttachmentKind.REPORT)
-    case, outbox_ids = await _first_moves(case, draft, category, place, deps)
+    citizen = draft.reporter.citizen_id
+    reporters = ((report.id, draft.source.value, citizen),) if citizen is not None else ()
+    case, outbox_ids = await _first_moves(case, draft, category, place, deps, reporters)
     return IntakeResult(case, report, True, False), outbox_ids
 
 
@@ -262,29 +264,48 @@ async def _merge(parent: Case, draft: IntakeDraft, place: Place | None, deps: De
 
 
 async def _first_moves(
-    case: Case, draft: IntakeDraft, category: Category | None, place: Place | None, deps: Deps
+    case: Case,
+    draft: IntakeDraft,
+    category: Category | None,
+    place: Place | None,
+    deps: Deps,
+    reporters: tuple[tuple[int, str, int], ...],
 ) -> tuple[Case, list[int]]:
     """自动立案/自动派遣 where the profile allows it for this source; else 核实 for public ones."""
     rules = deps.policy.for_category(category.code) if category else None
     ids: list[int] = []
     if rules is not None and draft.source in rules.auto_register:
         case, ids = await apply_in_transaction(
-            case, Action.REGISTER, actor=None, deps=deps, request=Request(note="自动立案")
+            case,
+            Action.REGISTER,
+            actor=None,
+            deps=deps,
+            request=Request(note="自动立案", reporters=reporters),
         )
         if draft.source in rules.auto_dispatch:
-            case, more = await _auto_dispatch(case, deps)
+            case, more = await _auto_dispatch(case, deps, reporters)
             ids += more
     elif draft.source in deps.policy.workflow.verify_sources and place is not None:
         case, ids = await apply_in_transaction(
-            case, Action.VERIFY, actor=None, deps=deps, request=Request(note="自动派发核实")
+            case,
+            Action.VERIFY,
+            actor=None,
+            deps=deps,
+            request=Request(note="自动派发核实", reporters=reporters),
         )
     return case, ids
 
 
-async def _auto_dispatch(case: Case, deps: Deps) -> tuple[Case, list[int]]:
+async def _auto_dispatch(
+    case: Case, deps: Deps, reporters: tuple[tuple[int, str, int], ...]
+) -> tuple[Case, list[int]]:
     try:
         return await apply_in_transaction(
-            case, Action.DISPATCH, actor=None, deps=deps, request=Request(note="自动派遣")
+            case,
+            Action.DISPATCH,
+            actor=None,
+            deps=deps,
+            request=Request(note="自动派遣", reporters=reporters),
         )
     except ValidationFailed as err:
         # No department known for this category here: it waits for a dispatcher.

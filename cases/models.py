@@ -64,7 +64,10 @@ class Case(Model):
 
     class Meta:
         table = "case"
-        indexes = (("status", "category_code", "created_at"),)
+        indexes = (
+            ("status", "category_code", "created_at"),
+            ("category_code", "lat", "lon"),  # the duplicate check looks in a small box
+        )
 
 
 class Report(Model):
@@ -98,6 +101,7 @@ class Report(Model):
     class Meta:
         table = "case_report"
         unique_together = (("source", "idempotency_key"),)
+        indexes = (("case_id",), ("citizen_id",))
 
 
 class CaseEvent(Model):
@@ -122,6 +126,7 @@ class CaseEvent(Model):
 
     class Meta:
         table = "case_event"
+        indexes = (("case_id", "created_at"),)
 
 
 class CaseAttachment(Model):
@@ -145,6 +150,7 @@ class CaseAttachment(Model):
 
     class Meta:
         table = "case_attachment"
+        indexes = (("case_id",),)
 
 
 class InspectorTask(Model):
@@ -173,7 +179,7 @@ class InspectorTask(Model):
 
     class Meta:
         table = "inspector_task"
-        indexes = (("inspector_id", "status"),)
+        indexes = (("inspector_id", "status"), ("case_id", "kind"), ("grid_id", "status"))
 
 
 class DispatchRule(Model):

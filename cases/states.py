@@ -78,6 +78,9 @@ class Request:
     attachments: Sequence[int] = ()
     params: Mapping[str, Any] = field(default_factory=dict)
     version: int | None = None  # the version the actor saw; None: do not check
+    # (report id, source, citizen id) of the case's citizen reporters when the caller knows
+    # them (intake, for the case it just made); None: read them.
+    reporters: tuple[tuple[int, str, int], ...] | None = None
 
 
 def _allowed(move: Move, actor: Principal | None) -> bool:

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from cases import export, service
 from cases.const import Action, Source, TaskStatus, Urgency
 from cases.deps import Deps
-from cases.dispatch import create_rule, delete_rule
+from cases.dispatch import DispatchCache, create_rule, delete_rule
 from cases.intake import IntakeDraft, Reporter, submit
 from cases.models import DispatchRule, InspectorTask
 from cases.policy import CasePolicy, load_policy
@@ -45,6 +45,7 @@ from core.web.keys import CALENDAR, GRIDS, JOBS, SETTINGS
 
 routes = web.RouteTableDef()
 POLICY = web.AppKey("cases.policy", CasePolicy)
+DISPATCH = web.AppKey("cases.dispatch", DispatchCache)
 CASE = "/api/v1/cases/{case_id:\\d+}"
 RULE_EDITORS = frozenset({Role.ADMIN, Role.SHIFT_LEAD})
 SOURCE_OF_ROLE = {Role.INSPECTOR: Source.GRID_APP, Role.AGENT: Source.HOTLINE}
@@ -53,12 +54,13 @@ SOURCE_OF_ROLE = {Role.INSPECTOR: Source.GRID_APP, Role.AGENT: Source.HOTLINE}
 def setup(app: web.Application) -> None:
     """Load the city's case policy at start: a bad profile stops the server with its name."""
     app[POLICY] = load_policy(app[SETTINGS].profile)
+    app[DISPATCH] = DispatchCache()
 
 
 def deps_of(request: web.Request) -> Deps:
     """The case services' dependencies for this request."""
     app = request.app
-    return Deps(app[POLICY], app[CALENDAR], app[JOBS], app[GRIDS])
+    return Deps(app[POLICY], app[CALENDAR], app[DISPATCH], app[JOBS], app[GRIDS])
 
 
 @routes.post("/api/v1/reports")
@@ -281,7 +283,9 @@ async def add_rule(request: web.Request, call: Call) -> RuleOut:
             message="案件类别不存在",
             extra={"fields": [{"field": "category_code", "message": "不存在"}]},
         )
-    return RuleOut.model_validate(await create_rule(**body.model_dump()))
+    rule = await create_rule(**body.model_dump())
+    request.app[DISPATCH].invalidate()
+    return RuleOut.model_validate(rule)
 
 
 @routes.delete("/api/v1/dispatch-rules/{rule_id:\\d+}")
@@ -289,4 +293,5 @@ async def add_rule(request: web.Request, call: Call) -> RuleOut:
 async def remove_rule(request: web.Request, call: Call) -> dict[str, bool]:
     """Remove a rule."""
     await delete_rule(int(request.match_info["rule_id"]))
+    request.app[DISPATCH].invalidate()
     return {"ok": True}

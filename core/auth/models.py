@@ -69,3 +69,4 @@ class AccessToken(Model):
 
     class Meta:
         table = "access_token"
+        indexes = (("staff_id",),)  # revoke_all

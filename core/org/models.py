@@ -79,3 +79,4 @@ class GridAssignment(Model):
     class Meta:
         table = "grid_assignment"
         unique_together = (("staff", "grid"),)
+        indexes = (("grid_id",),)  # the grid's inspector, for each new task

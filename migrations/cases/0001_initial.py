@@ -50,7 +50,7 @@ class Migration(migrations.Migration):
                 ('handled_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('closed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'case', 'app': 'cases', 'indexes': [Index(fields=['status', 'category_code', 'created_at'])], 'pk_attr': 'id', 'table_description': 'One problem, from report to closure (案件).'},
+            options={'table': 'case', 'app': 'cases', 'indexes': [Index(fields=['status', 'category_code', 'created_at']), Index(fields=['category_code', 'lat', 'lon'])], 'pk_attr': 'id', 'table_description': 'One problem, from report to closure (案件).'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -67,7 +67,7 @@ class Migration(migrations.Migration):
                 ('data', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
                 ('created_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'case_event', 'app': 'cases', 'pk_attr': 'id', 'table_description': 'One row of the timeline: who did what, when, from which status to which.'},
+            options={'table': 'case_event', 'app': 'cases', 'indexes': [Index(fields=['case_id', 'created_at'])], 'pk_attr': 'id', 'table_description': 'One row of the timeline: who did what, when, from which status to which.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -80,7 +80,7 @@ class Migration(migrations.Migration):
                 ('event', fields.ForeignKeyField('cases.CaseEvent', source_field='event_id', null=True, db_constraint=True, to_field='id', related_name='attachments', on_delete=OnDelete.SET_NULL)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'case_attachment', 'app': 'cases', 'pk_attr': 'id', 'table_description': 'A photo attached to a case at some step.'},
+            options={'table': 'case_attachment', 'app': 'cases', 'indexes': [Index(fields=['case_id'])], 'pk_attr': 'id', 'table_description': 'A photo attached to a case at some step.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -111,7 +111,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('done_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'inspector_task', 'app': 'cases', 'indexes': [Index(fields=['inspector_id', 'status'])], 'pk_attr': 'id', 'table_description': "A 核实 or 核查 task for the grid's inspector, with its own deadline."},
+            options={'table': 'inspector_task', 'app': 'cases', 'indexes': [Index(fields=['inspector_id', 'status']), Index(fields=['case_id', 'kind']), Index(fields=['grid_id', 'status'])], 'pk_attr': 'id', 'table_description': "A 核实 or 核查 task for the grid's inspector, with its own deadline."},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -133,7 +133,7 @@ class Migration(migrations.Migration):
                 ('extras', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'case_report', 'app': 'cases', 'unique_together': (('source', 'idempotency_key'),), 'pk_attr': 'id', 'table_description': 'What a channel submitted: the first report of a case, or a duplicate merged into it.'},
+            options={'table': 'case_report', 'app': 'cases', 'unique_together': (('source', 'idempotency_key'),), 'indexes': [Index(fields=['case_id']), Index(fields=['citizen_id'])], 'pk_attr': 'id', 'table_description': 'What a channel submitted: the first report of a case, or a duplicate merged into it.'},
             bases=['Model'],
         ),
     ]

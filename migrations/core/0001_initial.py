@@ -101,7 +101,7 @@ class Migration(migrations.Migration):
                 ('expires_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
                 ('revoked_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'access_token', 'app': 'core', 'pk_attr': 'id', 'table_description': 'An opaque bearer token, of which only the sha256 is kept.'},
+            options={'table': 'access_token', 'app': 'core', 'indexes': [Index(fields=['staff_id'])], 'pk_attr': 'id', 'table_description': 'An opaque bearer token, of which only the sha256 is kept.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -111,7 +111,7 @@ class Migration(migrations.Migration):
                 ('staff', fields.ForeignKeyField('core.Staff', source_field='staff_id', db_constraint=True, to_field='id', related_name='grid_assignments', on_delete=OnDelete.CASCADE)),
                 ('grid', fields.ForeignKeyField('core.Grid', source_field='grid_id', db_constraint=True, to_field='id', related_name='assignments', on_delete=OnDelete.CASCADE)),
             ],
-            options={'table': 'grid_assignment', 'app': 'core', 'unique_together': (('staff', 'grid'),), 'pk_attr': 'id', 'table_description': 'An inspector (监督员) covers a grid.'},
+            options={'table': 'grid_assignment', 'app': 'core', 'unique_together': (('staff', 'grid'),), 'indexes': [Index(fields=['grid_id'])], 'pk_attr': 'id', 'table_description': 'An inspector (监督员) covers a grid.'},
             bases=['Model'],
         ),
         ops.CreateModel(
