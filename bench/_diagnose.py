@@ -49,15 +49,30 @@ def serve_traced(path: str) -> int:
     return cli.main(["serve"])
 
 
-def proc_times(pid: int) -> tuple[float, float]:
-    """CPU seconds (user, system) a process has used so far; zeros if it is gone."""
+def _stat(pid: int) -> list[str] | None:
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
-        return 0.0, 0.0
-    fields = stat.rsplit(")", 1)[1].split()
+        return None
+
+
+def _children(pid: int) -> list[int]:
+    kids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _stat(int(entry.name))) and fields[1] == str(pid):
+            kids.append(int(entry.name))
+    return kids
+
+
+def proc_times(pid: int) -> tuple[float, float]:
+    """CPU seconds (user, system) a process and its children (serve --workers) have used."""
     tick = os.sysconf("SC_CLK_TCK")
-    return int(fields[11]) / tick, int(fields[12]) / tick
+    user = system = 0.0
+    for each in (pid, *_children(pid)):
+        if (fields := _stat(each)) is not None:
+            user += int(fields[11]) / tick
+            system += int(fields[12]) / tick
+    return user, system
 
 
 def proc_cpu(pid: int) -> float:

@@ -183,11 +183,12 @@ async def running_server(
     *,
     redis_url: str | None = None,
     sql_trace: bool = False,
+    workers: int = 1,
 ) -> AsyncIterator[tuple[str, asyncio.subprocess.Process]]:
     """Start `python -m core.cli serve` (and a worker with Redis); stop them at the end."""
     port = _free_port()
     env = _server_env(db, port, tmp, redis_url)
-    args = [sys.executable, "-m", "core.cli", "serve"]
+    args = [sys.executable, "-m", "core.cli", "serve", "--workers", str(workers)]
     if sql_trace:
         args = [sys.executable, str(Path(_diagnose.__file__)), "serve-traced", str(tmp / "sql.log")]
     procs = [await _spawn(args, env, tmp / "server.log")]

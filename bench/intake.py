@@ -42,6 +42,7 @@ class Options:
     warmup_s: float
     duration_s: float
     redis_url: str | None
+    server_workers: int
     sql_trace: bool
     py_spy: bool
 
@@ -55,6 +56,12 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     p.add_argument("--duration", type=float, help="measured seconds (default 12 quick, 60 full)")
     p.add_argument("--warmup", type=float, help="seconds before measuring (default 3 / 5)")
     p.add_argument("--redis-url", help="run jobs on Redis/arq with a `cityloop worker`")
+    p.add_argument(
+        "--server-workers",
+        type=int,
+        default=1,
+        help="server processes (`cityloop serve --workers N`, default 1)",
+    )
     p.add_argument("--sql-trace", action="store_true", help="count SQL per report (slower)")
     p.add_argument("--py-spy", action="store_true", help="sample the server with py-spy")
     a = p.parse_args(argv)
@@ -67,6 +74,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         warmup_s=a.warmup if a.warmup is not None else (3.0 if a.quick else 5.0),
         duration_s=a.duration if a.duration is not None else (12.0 if a.quick else 60.0),
         redis_url=a.redis_url,
+        server_workers=a.server_workers,
         sql_trace=a.sql_trace,
         py_spy=a.py_spy,
     )
@@ -111,7 +119,14 @@ class Outcome:
 async def _measure(
     http: aiohttp.ClientSession, db: Database, passwords: dict[str, str], tmp: Path, opts: Options
 ) -> tuple[list[Sample], float, list[float], list[float], Dispatch, Cpu]:
-    server = running_server(http, db, tmp, redis_url=opts.redis_url, sql_trace=opts.sql_trace)
+    server = running_server(
+        http,
+        db,
+        tmp,
+        redis_url=opts.redis_url,
+        sql_trace=opts.sql_trace,
+        workers=opts.server_workers,
+    )
     async with server as (base, process):
         inspectors = await log_in(http, base, passwords)
         uploads = await upload_photos(http, base, inspectors)

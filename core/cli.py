@@ -41,11 +41,42 @@ def cmd_serve(args: argparse.Namespace) -> int:
     url = f"http://{settings.host}:{settings.port}"
     if settings.demo:
         print_demo(url, logins, settings)
+    workers = f", {args.workers} processes" if args.workers > 1 else ""
     print(
-        f"cityloop serving on {url}  (API {url}/api/v1, OpenAPI {url}/api/openapi.json)", flush=True
+        f"cityloop serving on {url}{workers}  (API {url}/api/v1, OpenAPI {url}/api/openapi.json)",
+        flush=True,
     )
-    serve(settings)
+    if args.workers > 1:
+        return _supervise(args.workers, settings)
+    serve(settings, reuse_port=args.reuse_port)
     return 0
+
+
+def _supervise(count: int, settings: Settings) -> int:
+    """Run several server processes on one port (SO_REUSEPORT); stop them all together."""
+    import signal
+    import subprocess
+
+    command = [
+        *(sys.executable, "-m", "core.cli", "serve", "--reuse-port"),
+        *("--host", settings.host, "--port", str(settings.port)),
+    ]
+    children = [subprocess.Popen(command) for _ in range(count)]  # noqa: S603 (our own argv)
+
+    def forward(signum: int, _frame: object) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    while all(child.poll() is None for child in children):
+        try:
+            children[0].wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            continue
+    forward(signal.SIGTERM, None)  # one ended: take the others down too
+    return max(child.wait() for child in children)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -199,6 +230,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", help="listen address (default CITYLOOP_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="listen port (default CITYLOOP_PORT or 8080)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes sharing the port (SO_REUSEPORT), e.g. one per core",
+    )
+    serve.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
     _add(sub, "worker", cmd_worker)
     migrate = _add(sub, "migrate", cmd_migrate)
     migrate.add_argument(
@@ -250,6 +288,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2 if err.code in {"config_error", "schema_out_of_date"} else 1
     except KeyboardInterrupt:
         return 130
+    except OSError as err:  # e.g. the port is taken: say so, without a traceback
+        print(f"cityloop {args.command}: {err.strerror or err}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
