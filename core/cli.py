@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import getpass
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -26,16 +27,24 @@ def _settings(**overrides: Any) -> Settings:
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the web server (with --demo: migrate, seed a demo city, print the logins)."""
     from core.db import database
-    from core.demo import print_demo, seed_demo
+    from core.demo import print_demo, seed_demo, seed_extras
     from core.logs import setup_logging
     from core.web.app import serve
 
-    settings = _settings(host=args.host, port=args.port, demo=args.demo or None)
+    # A person trying the demo reads the log in a terminal: text, unless they chose otherwise.
+    text_logs = "text" if args.demo and "CITYLOOP_LOG_FORMAT" not in os.environ else None
+    settings = _settings(
+        host=args.host, port=args.port, demo=args.demo or None, log_format=text_logs
+    )
     setup_logging(settings.log_level, settings.log_format)
 
     async def prepare() -> list[tuple[str, str, str]]:
         async with database(settings, migrate=settings.demo):
-            return await seed_demo(settings) if settings.demo else []
+            if not settings.demo:
+                return []
+            logins = await seed_demo(settings)
+            await seed_extras(settings)
+            return logins
 
     logins = asyncio.run(prepare())
     url = f"http://{settings.host}:{settings.port}"
@@ -203,13 +212,16 @@ def cmd_import_grids(args: argparse.Namespace) -> int:
 def cmd_seed_demo(args: argparse.Namespace) -> int:
     """Migrate and seed the demo city into the configured database; print the logins."""
     from core.db import database
-    from core.demo import print_demo, seed_demo
+    from core.demo import print_demo, seed_demo, seed_extras
 
     settings = _settings(demo=True)
 
     async def run() -> list[tuple[str, str, str]]:
         async with database(settings, migrate=True):
-            return await seed_demo(settings)
+            logins = await seed_demo(settings)
+            for module, count in (await seed_extras(settings)).items():
+                print(f"{module}: {count} new")
+            return logins
 
     logins = asyncio.run(run())
     print_demo(f"http://{settings.host}:{settings.port}", logins, settings)

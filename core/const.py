@@ -29,3 +29,6 @@ WEB_MODULES: Final[tuple[str, ...]] = (
     "core.media.views",
     "cases.views",
 )
+# Modules with `async def seed(settings) -> int` that `seed-demo` and `serve --demo` run after
+# the demo city exists (demo cases, say).
+DEMO_MODULES: Final[tuple[str, ...]] = ("cases.demo",)

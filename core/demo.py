@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import math
 import secrets
 from typing import Final
@@ -13,6 +14,7 @@ from core.auth.const import ROLE_NAMES, Role
 from core.auth.models import Staff
 from core.auth.service import create_staff, hash_password
 from core.config import Settings
+from core.const import DEMO_MODULES
 from core.geo import GridFeature
 from core.org.models import Department, DepartmentKind, Grid
 from core.org.service import assign_inspector, district, import_grids
@@ -76,6 +78,7 @@ async def seed_demo(settings: Settings) -> list[tuple[str, str, str]]:
     top = await district(code=settings.profile.code, name=f"{settings.profile.name}示范区")
     features = demo_grids(settings)
     await import_grids(features, top=top)
+    departments: dict[int, str] = {}
     accounts: list[tuple[str, str, list[str], int | None]] = [
         (u, n, [r.value], None) for u, n, r in CENTRE_STAFF
     ]
@@ -85,19 +88,29 @@ async def seed_demo(settings: Settings) -> list[tuple[str, str, str]]:
             defaults={"name": f"区{name}", "kind": DepartmentKind.DEPARTMENT, "parent": top},
         )
         accounts.append((username, f"{name}处置员", [Role.HANDLER.value], dep.id))
+        departments[dep.id] = name
     for s, street in enumerate(STREETS):
         accounts.append((f"inspector{s + 1}", f"{street}监督员", [Role.INSPECTOR.value], None))
     logins = []
     for username, name, roles, dep_id in accounts:
         password = secrets.token_urlsafe(9)
         await _upsert(username, name, roles, dep_id, password)
-        logins.append((username, password, "、".join(ROLE_NAMES[Role(r)] for r in roles)))
+        role = "、".join(ROLE_NAMES[Role(r)] for r in roles)
+        logins.append((username, password, f"{role}（{departments[dep_id]}）" if dep_id else role))
     for s in range(len(STREETS)):
         prefix = f"{settings.profile.code}{s + 1:03d}"
         codes = await Grid.filter(code__startswith=prefix).values_list("code", flat=True)
         staff = await Staff.get(username=f"inspector{s + 1}")
         await assign_inspector(staff_id=staff.id, grid_codes=[str(c) for c in codes])
     return logins
+
+
+async def seed_extras(settings: Settings) -> dict[str, int]:
+    """Run the other packages' demo seeders (demo cases…); return what each added."""
+    added = {}
+    for module in DEMO_MODULES:
+        added[module] = int(await importlib.import_module(module).seed(settings))
+    return added
 
 
 async def _upsert(

@@ -1,0 +1,30 @@
+"""The demo city has cases in several states, made through the real door, and reseeds cleanly."""
+
+from __future__ import annotations
+
+from cases.const import CaseStatus
+from cases.models import Case, CaseEvent
+from core.config import Settings
+from core.demo import seed_demo, seed_extras
+
+
+async def test_demo_cases_cover_the_loop_and_reseed_idempotently(
+    db: None, settings: Settings
+) -> None:
+    await seed_demo(settings)
+    assert await seed_extras(settings) == {"cases.demo": 8}
+    statuses = set(await Case.all().values_list("status", flat=True))
+    assert {
+        CaseStatus.DISPATCHED,
+        CaseStatus.HANDLED,
+        CaseStatus.CLOSED,
+        CaseStatus.VERIFYING,
+        CaseStatus.REGISTERED,
+    } <= statuses
+    closed = await Case.get(status=CaseStatus.CLOSED)
+    actions = (
+        await CaseEvent.filter(case_id=closed.id).order_by("id").values_list("action", flat=True)
+    )
+    assert actions == ["report", "register", "dispatch", "handle", "check_result", "close"]
+    assert await seed_extras(settings) == {"cases.demo": 0}  # same keys: nothing new
+    assert await Case.all().count() == 8
