@@ -11,6 +11,7 @@ from cases.deps import Deps
 from cases.models import Case
 from cases.policy import Limit
 from core.calendar import TimeUnit
+from core.timeutil import utc
 
 
 def clock_of(case: Case) -> sla.Clock | None:
@@ -46,9 +47,10 @@ def fields(clock: sla.Clock | None) -> dict[str, Any]:
         "stage_unit": clock.unit.value,
         "stage_limit_s": clock.limit_s,
         "stage_used_s": clock.used_s,
-        "stage_started_at": clock.started_at,
-        "deadline_at": clock.deadline_at,
-        "warn_at": clock.warn_at,
+        # Stored in UTC: the calendar answers in local time, and SQLite compares text.
+        "stage_started_at": utc(clock.started_at),
+        "deadline_at": utc(clock.deadline_at),
+        "warn_at": utc(clock.warn_at),
     }
 
 

@@ -17,6 +17,7 @@ from cases.const import (
 )
 from cases.deps import Deps
 from cases.dispatch import resolve_department
+from cases.errors import InvalidTransition
 from cases.models import Case, CaseAttachment, CaseEvent, Report
 from cases.policy import Limit
 from core.auth.const import Role
@@ -46,6 +47,7 @@ ATTACHMENT_KIND = {
     Action.RECEIVE: AttachmentKind.BEFORE,
     Action.HANDLE: AttachmentKind.AFTER,
     Action.CHECK_RESULT: AttachmentKind.CHECK,
+    Action.REWORK: AttachmentKind.CHECK,  # a failed 核查's photos
 }
 
 
@@ -68,6 +70,20 @@ def _need_note(request: Request, what: str) -> None:
             message=f"请填写{what}的理由",
             extra={"fields": [{"field": "note", "message": "必填", "type": "missing"}]},
         )
+
+
+def _need_grid(case: Case, what: str) -> None:
+    if case.grid_id is None:
+        raise ValidationFailed(
+            f"case {case.id} has no grid",
+            code="no_grid",
+            message=f"该案件没有定位到网格，无法派发{what}任务",
+        )
+
+
+def _checked(case: Case, deps: Deps) -> bool:
+    # A case known only by its address has no grid, so no inspector: the centre closes it.
+    return deps.policy.workflow.check_after_handle and case.grid_id is not None
 
 
 def _own_department(case: Case, actor: Principal | None) -> None:
@@ -94,9 +110,14 @@ async def plan(  # noqa: C901  (one arm per action reads better than a dispatch 
         return clock.start(deps, stage, category=category, urgency=urgency, now=now)
 
     match action:
-        case Action.ACCEPT:  # 受理: the register clock starts
+        case Action.ACCEPT:  # 受理, once: the register clock starts
+            if case.stage != Stage.ACCEPT:
+                raise InvalidTransition(
+                    "already accepted", code="already_accepted", message="该案件已受理"
+                )
             return Plan(fields=restart(Stage.REGISTER))
         case Action.VERIFY:  # 核实 asked of the grid's inspector
+            _need_grid(case, "核实")
             return Plan(S.VERIFYING, restart(Stage.VERIFY), open_task=TaskKind.VERIFY)
         case Action.VERIFY_RESULT:  # back to the acceptor, with the finding
             passed = bool(p.get("passed"))
@@ -182,7 +203,7 @@ async def plan(  # noqa: C901  (one arm per action reads better than a dispatch 
                     message="请上传处置后照片",
                     extra={"fields": [{"field": "attachments", "message": "必填"}]},
                 )
-            check = deps.policy.workflow.check_after_handle
+            check = _checked(case, deps)
             return Plan(
                 S.HANDLED,
                 (restart(Stage.CHECK) if check else clock.fields(None))
@@ -190,6 +211,7 @@ async def plan(  # noqa: C901  (one arm per action reads better than a dispatch 
                 open_task=TaskKind.CHECK if check else None,
             )
         case Action.CHECK:  # 核查 asked
+            _need_grid(case, "核查")
             return Plan(fields=restart(Stage.CHECK), open_task=TaskKind.CHECK)
         case Action.CHECK_RESULT:  # passed: ready to close; failed: 返工
             passed = bool(p.get("passed"))
@@ -205,7 +227,7 @@ async def plan(  # noqa: C901  (one arm per action reads better than a dispatch 
                 event_action=Action.REWORK,
             )
         case Action.CLOSE:  # 结案 once the 核查 passed
-            if deps.policy.workflow.check_after_handle and not await tasks.last_check_passed(case):
+            if _checked(case, deps) and not await tasks.last_check_passed(case):
                 raise ValidationFailed(
                     "no passed check", code="check_not_passed", message="核查尚未通过，不能结案"
                 )
@@ -261,16 +283,20 @@ def _approve_extension(case: Case, deps: Deps, p: Any, now: Any) -> Plan:
 
 
 async def apply(
-    case: Case, event: CaseEvent, plan: Plan, *, deps: Deps, request: Request
+    case: Case,
+    event: CaseEvent,
+    plan: Plan,
+    *,
+    actor: Principal | None,
+    deps: Deps,
+    request: Request,
 ) -> list[int]:
     """Write what follows from the plan: attachments, tasks, outbox rows; return their ids."""
     now = deps.now()
-    await attach(
-        case,
-        event,
-        request.attachments,
-        ATTACHMENT_KIND.get(Action(event.action), AttachmentKind.OTHER),
-    )
+    staff = actor.id if actor is not None and actor.is_staff else None
+    citizen = actor.id if actor is not None and not actor.is_staff else None
+    kind = ATTACHMENT_KIND.get(Action(event.action), AttachmentKind.OTHER)
+    await attach(case, event, request.attachments, kind, citizen_id=citizen, staff_id=staff)
     if plan.open_task is not None:
         await tasks.open_task(
             case, plan.open_task, now=now, minutes=deps.policy.workflow.task_minutes
@@ -288,19 +314,29 @@ async def apply(
     return ids
 
 
-async def attach(case: Case, event: CaseEvent, media_ids: Any, kind: AttachmentKind) -> None:
-    """Link uploaded photos to the case at this step; every id must exist."""
+async def attach(
+    case: Case,
+    event: CaseEvent,
+    media_ids: Any,
+    kind: AttachmentKind,
+    *,
+    citizen_id: int | None = None,
+    staff_id: int | None = None,
+) -> None:
+    """Link the uploader's own photos to the case at this step (the system may link any)."""
     wanted = list(dict.fromkeys(int(i) for i in media_ids))
     if not wanted:
         return
-    found = {
-        int(str(i)) for i in await MediaObject.filter(id__in=wanted).values_list("id", flat=True)
-    }
+    mine = MediaObject.filter(id__in=wanted)
+    if citizen_id is not None or staff_id is not None:
+        # Evidence is what this person took: nobody attaches (and so sees) another's photo.
+        mine = mine.filter(uploaded_by_citizen_id=citizen_id, uploaded_by_staff_id=staff_id)
+    found = {int(str(i)) for i in await mine.values_list("id", flat=True)}
     missing = [i for i in wanted if i not in found]
     if missing:
         raise ValidationFailed(
             f"unknown media {missing}",
-            message="图片不存在，请重新上传",
+            message="图片不存在或不是您上传的，请重新上传",
             extra={"fields": [{"field": "attachments", "message": "图片不存在"}]},
         )
     await CaseAttachment.bulk_create(

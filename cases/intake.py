@@ -21,7 +21,7 @@ from cases.states import Request, apply_in_transaction
 from core.errors import CityloopError, Conflict, ValidationFailed
 from core.geo import CoordSystem, distance_m
 from core.org.service import Place
-from core.timeutil import to_local
+from core.timeutil import to_local, utc
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 2000
@@ -162,11 +162,15 @@ async def _persist(
         note=draft.description[:200],
         data={"report_id": report.id, "source": draft.source.value},
     )
-    await effects.attach(case, event, draft.attachments, AttachmentKind.REPORT)
+    await effects.attach(case, event, draft.attachments, AttachmentKind.REPORT, **_owner(draft))
     citizen = draft.reporter.citizen_id
     reporters = ((report.id, draft.source.value, citizen),) if citizen is not None else ()
     case, outbox_ids = await _first_moves(case, draft, category, place, deps, reporters)
     return IntakeResult(case, report, True, False), outbox_ids
+
+
+def _owner(draft: IntakeDraft) -> dict[str, int | None]:
+    return {"citizen_id": draft.reporter.citizen_id, "staff_id": draft.reporter.staff_id}
 
 
 def _actor_kind(draft: IntakeDraft) -> str:
@@ -178,7 +182,8 @@ def _actor_kind(draft: IntakeDraft) -> str:
 async def _new_case(
     draft: IntakeDraft, category: Category | None, place: Place | None, deps: Deps, now: dt.datetime
 ) -> Case:
-    urgency = draft.urgency or Urgency.B
+    # A citizen does not choose the class of their own case: the acceptor does at 立案.
+    urgency = (draft.urgency if draft.reporter.citizen_id is None else None) or Urgency.B
     case = await Case.create(
         source=draft.source,
         category_code=category.code if category else None,
@@ -213,7 +218,7 @@ async def _report(
         lon=place.lon if place else None,
         lat=place.lat if place else None,
         crs=draft.location.crs.value if draft.location else "wgs84",
-        occurred_at=draft.occurred_at,
+        occurred_at=utc(draft.occurred_at),
         duplicate=duplicate,
         extras=draft.extras,
     )
@@ -231,7 +236,7 @@ async def _duplicate_of(
     candidates = await Case.filter(
         category_code=category.code,
         status__in=list(OPEN_STATUSES),
-        created_at__gte=now - dt.timedelta(hours=rules.duplicate_window_h),
+        created_at__gte=utc(now - dt.timedelta(hours=rules.duplicate_window_h)),
         lat__gte=place.lat - dlat,
         lat__lte=place.lat + dlat,
         lon__gte=place.lon - dlon,
@@ -259,7 +264,7 @@ async def _merge(parent: Case, draft: IntakeDraft, place: Place | None, deps: De
         note=draft.description[:200],
         data={"report_id": report.id, "source": draft.source.value},
     )
-    await effects.attach(parent, event, draft.attachments, AttachmentKind.REPORT)
+    await effects.attach(parent, event, draft.attachments, AttachmentKind.REPORT, **_owner(draft))
     return IntakeResult(await Case.get(id=parent.id), report, True, True)
 
 

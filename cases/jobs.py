@@ -37,8 +37,12 @@ async def mark_overdue_now() -> list[int]:
     for row in due:
         async with in_transaction():
             # Not a status change, and not a version bump: a person's pending action stays valid.
-            if not await Case.filter(id=row["id"], overdue=False).update(overdue=True):
-                continue  # another worker got there first
+            # Only if the same stage is still late: a person may have moved the case meanwhile.
+            still_late = Case.filter(
+                id=row["id"], overdue=False, stage=row["stage"], deadline_at=row["deadline_at"]
+            )
+            if not await still_late.update(overdue=True):
+                continue  # moved on, or another worker got there first
             event = await CaseEvent.create(
                 case_id=row["id"],
                 action=Action.OVERDUE,

@@ -29,6 +29,7 @@ from core.auth.service import Principal
 from core.errors import NotFound, ValidationFailed
 from core.media.models import MediaObject
 from core.privacy import mask_phone
+from core.timeutil import utc
 
 # Roles that call reporters back see their phone numbers in full.
 CALLS_BACK = frozenset({Role.ACCEPTOR, Role.AGENT, Role.SHIFT_LEAD})
@@ -80,7 +81,8 @@ def case_out(case: Case, deps: Deps, now: dt.datetime) -> CaseOut:
     )
 
 
-def _light_filter(light: Light, now: dt.datetime) -> Q:
+def _light_filter(light: Light, at: dt.datetime) -> Q:
+    now = utc(at)
     if light == Light.RED:
         return Q(deadline_at__lt=now)
     if light == Light.YELLOW:
@@ -115,11 +117,11 @@ def filtered(query: QuerySet[Case], q: CaseQuery, now: dt.datetime) -> QuerySet[
     if q.source is not None:
         query = query.filter(source=q.source)
     if q.created_from is not None:
-        query = query.filter(created_at__gte=q.created_from)
+        query = query.filter(created_at__gte=utc(q.created_from))
     if q.created_to is not None:
-        query = query.filter(created_at__lt=q.created_to)
+        query = query.filter(created_at__lt=utc(q.created_to))
     if q.overdue is not None:
-        overdue = Q(overdue=True) | Q(deadline_at__lt=now)
+        overdue = Q(overdue=True) | Q(deadline_at__lt=utc(now))
         query = query.filter(overdue) if q.overdue else query.exclude(overdue)
     if q.q:
         text = q.q.strip()

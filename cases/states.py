@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -18,6 +19,7 @@ from cases.models import Case, CaseEvent
 from core.auth.const import Role
 from core.auth.service import Principal
 from core.errors import Forbidden, NotFound
+from core.timeutil import utc
 
 S = CaseStatus
 R = Role
@@ -134,7 +136,7 @@ async def apply_in_transaction(
         note=request.note,
         data=plan.event_data,
     )
-    outbox_ids = await effects.apply(case, event, plan, deps=deps, request=request)
+    outbox_ids = await effects.apply(case, event, plan, actor=actor, deps=deps, request=request)
     for name, value in written.items():
         setattr(case, name, value)
     case.version += 1
@@ -161,8 +163,9 @@ def _check_state(case: Case, action: Action, move: Move, request: Request) -> No
 
 async def _write(case: Case, fields: dict[str, Any]) -> None:
     # Optimistic lock: of two actors that read the same version, exactly one writes.
+    stored = {k: utc(v) if isinstance(v, dt.datetime) else v for k, v in fields.items()}
     updated = await Case.filter(id=case.id, version=case.version).update(
-        **fields, version=F("version") + 1, updated_at=timezone.now()
+        **stored, version=F("version") + 1, updated_at=timezone.now()
     )
     if not updated:
         raise CaseChanged(f"case {case.id} changed under us")

@@ -9,6 +9,7 @@ from cases.models import Case, InspectorTask
 from core.auth.service import Principal
 from core.errors import Forbidden, ValidationFailed
 from core.org.models import GridAssignment
+from core.timeutil import utc
 
 
 async def open_task(case: Case, kind: TaskKind, *, now: dt.datetime, minutes: int) -> InspectorTask:
@@ -28,7 +29,7 @@ async def open_task(case: Case, kind: TaskKind, *, now: dt.datetime, minutes: in
         kind=kind,
         grid_id=grid_id,
         inspector_id=inspector_id,
-        deadline_at=now + dt.timedelta(minutes=minutes),
+        deadline_at=utc(now + dt.timedelta(minutes=minutes)),
     )
 
 
@@ -55,7 +56,7 @@ async def finish_task(
         status=TaskStatus.DONE,
         passed=passed,
         note=note,
-        done_at=now,
+        done_at=utc(now),
         inspector_id=task.inspector_id or (actor.id if actor else None),
     )
     return task
@@ -69,7 +70,7 @@ def _owns(task: InspectorTask, actor: Principal) -> bool:
 async def cancel_open(case: Case, *, now: dt.datetime) -> None:
     """Cancel every open task of a case (it was filed, rejected, closed…)."""
     await InspectorTask.filter(case_id=case.id, status=TaskStatus.OPEN).update(
-        status=TaskStatus.CANCELLED, done_at=now
+        status=TaskStatus.CANCELLED, done_at=utc(now)
     )
 
 

@@ -18,6 +18,15 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def utc(value: dt.datetime | None) -> dt.datetime | None:
+    """Return an aware instant in UTC (what we store: SQLite compares datetimes as text)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime: cityloop stores and passes aware instants only")
+    return value.astimezone(dt.UTC)
+
+
 def to_local(value: dt.datetime) -> dt.datetime:
     """Show an aware instant in the display timezone; naive values are refused."""
     if value.tzinfo is None:
