@@ -8,7 +8,7 @@ from typing import Any
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
-from cases import clock, sla
+from cases import clock, public, sla
 from cases.const import ACTION_NAMES, STATUS_NAMES, Action, CaseStatus, Light
 from cases.deps import Deps
 from cases.models import Case, CaseAttachment, CaseEvent, InspectorTask, Report
@@ -137,6 +137,9 @@ async def page(who: Principal, q: CaseQuery, deps: Deps) -> CasePage:
     query = filtered(visible(who), q, now)
     rows = await query.offset((q.page - 1) * q.page_size).limit(q.page_size)
     items = [case_out(c, deps, now) for c in rows]
+    if who.kind == CITIZEN:
+        mine = await public.own_reports(who.id, [c.id for c in rows])
+        items = [public.case_for_citizen(i, mine.get(i.id, ("", set()))[0]) for i in items]
     return CasePage(items=items, total=await query.count(), page=q.page, page_size=q.page_size)
 
 
@@ -162,13 +165,19 @@ async def detail(case: Case, who: Principal, deps: Deps) -> CaseDetail:
             "id", "sha256", "public_ext"
         )
     }
-    base = case_out(case, deps, deps.now()).model_dump()
+    out = case_out(case, deps, deps.now())
+    tasks = await InspectorTask.filter(case_id=case.id).order_by("id")
+    if who.kind == CITIZEN:
+        text, report_ids = (await public.own_reports(who.id, [case.id])).get(case.id, ("", set()))
+        out = public.case_for_citizen(out, text)
+        links = public.attachments_for_citizen(links, events, report_ids)
+        events, tasks = public.events_for_citizen(events, report_ids), []
     return CaseDetail(
-        **base,
+        **out.model_dump(),
         timeline=[_event_out(e) for e in events],
         attachments=[_attachment_out(a, media[a["media_id"]]) for a in links],
         reports=await _reports_out(case, who),
-        tasks=[task_out(t) for t in await InspectorTask.filter(case_id=case.id).order_by("id")],
+        tasks=[task_out(t) for t in tasks],
     )
 
 

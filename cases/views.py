@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel
 
-from cases import export, service
+from cases import export, public, service
 from cases.const import Action, Source, TaskStatus, Urgency
 from cases.deps import Deps
 from cases.dispatch import DispatchCache, create_rule, delete_rule
@@ -81,8 +81,11 @@ async def report(request: web.Request, call: Call) -> web.StreamResponse | Submi
     draft = IntakeDraft(source=source, reporter=reporter, **body.model_dump())
     deps = deps_of(request)
     result = await submit(draft, deps=deps)
+    shown = service.case_out(result.case, deps, deps.now())
+    if who.kind == CITIZEN:
+        shown = public.case_for_citizen(shown, result.report.description)
     out = SubmitOut(
-        case=service.case_out(result.case, deps, deps.now()),
+        case=shown,
         report_id=result.report.id,
         created=result.created,
         merged=result.merged,

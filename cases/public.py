@@ -1,0 +1,84 @@
+"""What a citizen may see of a case: their own report, its progress, the fix; not the centre's
+notes, other reporters' words or photos, tasks or pending requests."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from cases.const import Action, AttachmentKind
+from cases.models import CaseEvent, Report
+from cases.schemas import CaseOut
+
+# Moves a reporter is told of; others (督办, 超期, internal requests) stay inside.
+SHOWN: Final = frozenset(
+    {
+        Action.REPORT,
+        Action.DUPLICATE,
+        Action.VERIFY,
+        Action.REGISTER,
+        Action.REJECT,
+        Action.DISPATCH,
+        Action.HANDLE,
+        Action.REWORK,
+        Action.CLOSE,
+        Action.CANCEL,
+        Action.REOPEN,
+    }
+)
+
+
+async def own_reports(citizen_id: int, case_ids: list[int]) -> dict[int, tuple[str, set[int]]]:
+    """Per case: the citizen's first report text and the ids of all their reports on it."""
+    rows = (
+        await Report.filter(citizen_id=citizen_id, case_id__in=case_ids)
+        .order_by("id")
+        .values("id", "case_id", "description")
+    )
+    mine: dict[int, tuple[str, set[int]]] = {}
+    for r in rows:
+        text, ids = mine.get(r["case_id"], (r["description"], set()))
+        mine[r["case_id"]] = (text, ids | {r["id"]})
+    return mine
+
+
+def case_for_citizen(out: CaseOut, own_text: str | None) -> CaseOut:
+    """Their own words instead of the first reporter's; no pending internal request."""
+    return out.model_copy(
+        update={"description": own_text if own_text is not None else "", "pending_request": None}
+    )
+
+
+def _own_event(e: CaseEvent, report_ids: set[int]) -> bool:
+    return e.action in (Action.REPORT, Action.DUPLICATE) and e.data.get("report_id") in report_ids
+
+
+def events_for_citizen(events: list[CaseEvent], report_ids: set[int]) -> list[CaseEvent]:
+    """Their own report events in full; other shown moves without notes, actors or data."""
+    shown = []
+    for e in events:
+        if _own_event(e, report_ids):
+            shown.append(e)
+        elif e.action in SHOWN and e.action not in (Action.REPORT, Action.DUPLICATE):
+            shown.append(
+                CaseEvent(
+                    id=e.id,
+                    case_id=e.case_id,
+                    action=e.action,
+                    from_status=e.from_status,
+                    to_status=e.to_status,
+                    actor_id=None,
+                    actor_kind="staff" if e.actor_id else e.actor_kind,
+                    note="",
+                    data={},
+                    created_at=e.created_at,
+                )
+            )
+    return shown
+
+
+def attachments_for_citizen(
+    links: list[dict[str, Any]], events: list[CaseEvent], report_ids: set[int]
+) -> list[dict[str, Any]]:
+    """Their own photos and the department's after-photos."""
+    own_events = {e.id for e in events if _own_event(e, report_ids)}
+    return [a for a in links if a["kind"] == AttachmentKind.AFTER or a["event_id"] in own_events]
