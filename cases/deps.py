@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -13,6 +14,8 @@ from cases.policy import CasePolicy
 from core.calendar import WorkCalendar
 from core.jobs.queues import JobQueue
 from core.org.service import GridCache
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -29,5 +32,10 @@ class Deps:
     async def kick(self, outbox_ids: Iterable[int]) -> None:
         """Queue committed outbox rows (the sweeper catches any this misses)."""
         ids = list(outbox_ids)
-        if ids and self.queue is not None:
+        if not ids or self.queue is None:
+            return
+        try:
             await self.queue.kick(ids)
+        except Exception:
+            # The rows are committed; the sweeper queues them. The person's action succeeded.
+            log.exception("could not queue outbox rows %s; the sweeper will", ids)

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise import timezone
-from tortoise.expressions import F
+from tortoise.expressions import F, Q
+from tortoise.queryset import QuerySet
 
 from core.auth.const import CITIZEN, MIN_PASSWORD_LENGTH, TOKEN_BYTES, TOKEN_PREFIX, Role
 from core.auth.models import AccessToken, Citizen, Staff
@@ -118,27 +119,34 @@ async def login(
     """Check a password and issue a token; lock the account after repeated failures."""
     staff = await Staff.get_or_none(username=username)
     now = timezone.now()
-    if staff is not None and staff.locked_until is not None and staff.locked_until > now:
-        raise TooManyRequests(
-            f"account {staff.id} locked",
-            code="account_locked",
-            message=f"登录失败次数过多，账号已锁定，请 {lock_minutes} 分钟后再试",
-        )
+    locked = TooManyRequests(
+        f"account {staff.id if staff else '-'} locked",
+        code="account_locked",
+        message=f"登录失败次数过多，账号已锁定，请 {lock_minutes} 分钟后再试",
+    )
+    # Take one of the max_failures attempts before the slow check, in the database: a burst
+    # of guesses in parallel (or across processes) gets no more tries than one after another.
+    if staff is not None and not await _unlocked(staff, now).filter(
+        failed_logins__lt=max_failures
+    ).update(failed_logins=F("failed_logins") + 1):
+        raise locked
     ok = await asyncio.to_thread(_verify, staff.password_hash if staff else _DUMMY_HASH, password)
     if staff is None or not ok or not staff.is_active:
         if staff is not None and not ok:
-            await _record_failure(staff, now, max_failures, lock_minutes)
+            await _lock_if_spent(staff, now, max_failures, lock_minutes)
         raise Unauthorized("bad credentials", code="bad_credentials", message="用户名或密码错误")
-    await Staff.filter(id=staff.id).update(failed_logins=0, locked_until=None)
+    if not await _unlocked(staff, now).update(failed_logins=0, locked_until=None):
+        raise locked  # locked by the other guesses of the same burst
     token, row = await issue_token(staff=staff, ttl=dt.timedelta(hours=ttl_hours))
     return token, row, staff
 
 
-async def _record_failure(staff: Staff, now: dt.datetime, max_failures: int, minutes: int) -> None:
-    # Counted in the database, so every web process sees the same count.
-    await Staff.filter(id=staff.id).update(failed_logins=F("failed_logins") + 1)
-    failures = (await Staff.get(id=staff.id)).failed_logins
-    if failures >= max_failures:
+def _unlocked(staff: Staff, now: dt.datetime) -> QuerySet[Staff]:
+    return Staff.filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now), id=staff.id)
+
+
+async def _lock_if_spent(staff: Staff, now: dt.datetime, max_failures: int, minutes: int) -> None:
+    if (await Staff.get(id=staff.id)).failed_logins >= max_failures:
         until = now + dt.timedelta(minutes=minutes)
         await Staff.filter(id=staff.id).update(failed_logins=0, locked_until=until)
 

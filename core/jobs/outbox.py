@@ -98,8 +98,8 @@ async def _fail(item: OutboxItem, error: str, *, final: bool) -> None:
         log.error("outbox %s (%s) failed for good: %s", item.id, item.kind, error[:200])
 
 
-async def due(*, stale_s: int, limit: int = 500) -> list[tuple[int, int]]:
-    """List (id, attempts) of rows that should be queued: due and not done, or lease expired."""
+async def due(*, stale_s: int, limit: int = 500) -> list[tuple[int, str]]:
+    """List (id, turn) of rows to queue: due and not done, or lease expired (see job_id)."""
     now = timezone.now()
     # A row younger than stale_s was just kicked by its producer: leave it to that kick.
     pending = Q(status=OutboxStatus.PENDING, available_at__lte=now - dt.timedelta(seconds=stale_s))
@@ -108,6 +108,6 @@ async def due(*, stale_s: int, limit: int = 500) -> list[tuple[int, int]]:
         await OutboxItem.filter(pending | expired)
         .order_by("id")
         .limit(limit)
-        .values_list("id", "attempts")
+        .values_list("id", "attempts", "available_at")
     )
-    return [(int(i), int(a)) for i, a in rows]
+    return [(int(i), f"{a}:{int(at.timestamp())}") for i, a, at in rows]

@@ -7,6 +7,8 @@ import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Protocol
 
+from redis.exceptions import RedisError
+
 from core.jobs import outbox
 from core.jobs.registry import JobContext, Periodic, PeriodicContext, periodic_jobs
 
@@ -28,13 +30,15 @@ class JobQueue(Protocol):
     async def close(self) -> None: ...
 
 
-def job_id(queue: str, outbox_id: int, attempts: int) -> str:
-    """Name the arq job of one attempt: arq drops a second enqueue of the same id.
+def job_id(queue: str, outbox_id: int, turn: str) -> str:
+    """Name the arq job of one turn of a row: arq drops a second enqueue of the same id.
 
     The queue name is part of it because arq's job keys are global to the Redis database,
-    and two deployments (or a database restored from a backup) reuse outbox ids.
+    and two deployments (or a database restored from a backup) reuse outbox ids. The turn
+    (first kick, or attempts and due time) changes whenever the row is due again, so that
+    arq, which remembers finished ids for an hour, does not drop a retry.
     """
-    return f"{queue}:outbox:{outbox_id}:{attempts}"
+    return f"{queue}:outbox:{outbox_id}:{turn}"
 
 
 class ArqQueue:
@@ -45,22 +49,22 @@ class ArqQueue:
         self._queue = settings.queue_name
 
     async def kick(self, ids: Iterable[int]) -> None:
-        """Enqueue the first attempt of each row."""
-        await self.enqueue([(i, 0) for i in ids])
+        """Enqueue the first turn of each row."""
+        await self.enqueue([(i, "new") for i in ids])
 
-    async def enqueue(self, rows: Iterable[tuple[int, int]]) -> int:
-        """Enqueue rows by (id, attempts); return how many went to Redis."""
+    async def enqueue(self, rows: Iterable[tuple[int, str]]) -> int:
+        """Enqueue rows by (id, turn); return how many arq took (not already queued)."""
         sent = 0
-        for outbox_id, attempts in rows:
+        for outbox_id, turn in rows:
             try:
-                await self._pool.enqueue_job(
+                job = await self._pool.enqueue_job(
                     RUN_OUTBOX,
                     outbox_id,
-                    _job_id=job_id(self._queue, outbox_id, attempts),
+                    _job_id=job_id(self._queue, outbox_id, turn),
                     _queue_name=self._queue,
                 )
-                sent += 1
-            except (OSError, ConnectionError, TimeoutError) as err:
+                sent += job is not None
+            except (RedisError, OSError, TimeoutError) as err:
                 log.warning(
                     "redis unavailable, outbox %s waits for the sweeper: %r", outbox_id, err
                 )
