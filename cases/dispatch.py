@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from cases.models import Case, DispatchRule
 from core.errors import Conflict, NotFound, ValidationFailed
-from core.org.models import Department, DepartmentKind
+from core.org.models import Department, DepartmentKind, Grid
 
 if TYPE_CHECKING:
     from cases.deps import Deps
@@ -120,9 +120,26 @@ async def create_rule(
     *, category_code: str, department_id: int, grid_id: int | None, area_id: int | None
 ) -> DispatchRule:
     """Add a rule; one per category and area."""
-    if grid_id is not None and area_id is not None:
-        raise ValidationFailed("grid or area, not both", message="网格与区域只能选择其一")
+    if (grid_id is None) == (area_id is None):
+        raise ValidationFailed(
+            "a rule names a grid or an area",
+            message="请选择网格或区域（二选一）",
+            extra={"fields": [{"field": "grid_id", "message": "网格与区域二选一"}]},
+        )
     await _owner(department_id)
+    if grid_id is not None and not await Grid.filter(id=grid_id).exists():
+        raise ValidationFailed(
+            f"unknown grid {grid_id}",
+            message="网格不存在",
+            extra={"fields": [{"field": "grid_id", "message": "不存在"}]},
+        )
+    area = await Department.get_or_none(id=area_id) if area_id is not None else None
+    if area_id is not None and (area is None or area.kind in OWNER_KINDS):
+        raise ValidationFailed(
+            f"{area_id} is not an area",
+            message="区域不存在",
+            extra={"fields": [{"field": "area_id", "message": "不是街道或区"}]},
+        )
     if await DispatchRule.filter(
         category_code=category_code, grid_id=grid_id, area_id=area_id
     ).exists():

@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
@@ -22,6 +22,7 @@ from core.errors import CityloopError, Conflict, ValidationFailed
 from core.geo import CoordSystem, distance_m
 from core.org.service import Place
 from core.timeutil import to_local, utc
+from core.types import Id, Instant
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 2000
@@ -41,8 +42,8 @@ class Reporter(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    citizen_id: int | None = None
-    staff_id: int | None = None
+    citizen_id: Id | None = None
+    staff_id: Id | None = None
 
 
 class IntakeDraft(BaseModel):
@@ -57,8 +58,8 @@ class IntakeDraft(BaseModel):
     description: str = Field("", max_length=MAX_TEXT)
     location: Location | None = None
     address: str = Field("", max_length=200)
-    attachments: tuple[int, ...] = Field((), max_length=MAX_PHOTOS)
-    occurred_at: AwareDatetime | None = None
+    attachments: tuple[Id, ...] = Field((), max_length=MAX_PHOTOS)
+    occurred_at: Instant | None = None
     urgency: Urgency | None = None
     extras: dict[str, Any] = Field(default_factory=dict)
 

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from cases.const import Light, Source, Urgency
 from cases.intake import MAX_PHOTOS, MAX_TEXT, Location
 from core.calendar import TimeUnit
 from core.timeutil import LocalDatetime
+from core.types import Id, Instant
 
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    version: int | None = Field(None, description="the case version you saw; 409 if it changed")
+    version: int | None = Field(
+        None, ge=0, le=2_147_483_647, description="the case version you saw; 409 if it changed"
+    )
     note: str = Field("", max_length=1000)
-    attachments: list[int] = Field(default_factory=list, max_length=MAX_PHOTOS)
+    attachments: list[Id] = Field(default_factory=list, max_length=MAX_PHOTOS)
 
 
 class NoteIn(_In):
@@ -30,7 +33,7 @@ class RegisterIn(_In):
 
 
 class DispatchIn(_In):
-    department_id: int | None = Field(None, description="omit: the rules decide")
+    department_id: Id | None = Field(None, description="omit: the rules decide")
 
 
 class ExtendIn(_In):
@@ -56,8 +59,8 @@ class ReportIn(BaseModel):
     description: str = Field("", max_length=MAX_TEXT)
     location: Location | None = None
     address: str = Field("", max_length=200)
-    attachments: list[int] = Field(default_factory=list, max_length=MAX_PHOTOS)
-    occurred_at: AwareDatetime | None = None
+    attachments: list[Id] = Field(default_factory=list, max_length=MAX_PHOTOS)
+    occurred_at: Instant | None = None
     urgency: Urgency | None = None
 
 
@@ -157,18 +160,18 @@ class CaseQuery(BaseModel):
     status: list[str] | str | None = None
     light: Light | None = None
     category: str | None = None
-    department_id: int | None = None
-    grid_id: int | None = None
-    street_id: int | None = None
+    department_id: Id | None = None
+    grid_id: Id | None = None
+    street_id: Id | None = None
     source: Source | None = None
-    created_from: AwareDatetime | None = None
-    created_to: AwareDatetime | None = None
+    created_from: Instant | None = None
+    created_to: Instant | None = None
     overdue: bool | None = None
     q: str | None = Field(None, max_length=100, description="text in number, description, address")
     sort: Literal[
         "created_at", "-created_at", "deadline_at", "-deadline_at", "number", "-number"
     ] = "-created_at"
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=100_000)
     page_size: int = Field(50, ge=1, le=200)
 
 
@@ -186,6 +189,14 @@ class CasePage(BaseModel):
 
 class TaskList(BaseModel):
     items: list[TaskOut]
+    total: int
+
+
+class TaskQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    page: int = Field(1, ge=1, le=100_000)
+    page_size: int = Field(100, ge=1, le=500)
 
 
 class CategoryOut(BaseModel):
@@ -210,9 +221,9 @@ class RuleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     category_code: str = Field(max_length=16)
-    department_id: int
-    grid_id: int | None = None
-    area_id: int | None = Field(None, description="a street or district (Department id)")
+    department_id: Id
+    grid_id: Id | None = None
+    area_id: Id | None = Field(None, description="a street or district (Department id)")
 
 
 class RuleOut(BaseModel):

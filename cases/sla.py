@@ -88,8 +88,11 @@ def resume(cal: WorkCalendar, clock: Clock, now: dt.datetime) -> Clock:
 
 def extend(cal: WorkCalendar, clock: Clock, extra: Limit, now: dt.datetime) -> Clock:
     """Add time to the limit (延期); a running clock gets a later deadline."""
-    # An extension in another kind of unit is counted by its nominal length (1 工作日 = 8 h).
-    longer = replace(clock, limit_s=clock.limit_s + _seconds(extra, cal))
-    if longer.started_at is None:
-        return longer
+    if clock.deadline_at is None:  # stopped: count the extension by its nominal length
+        return replace(clock, limit_s=clock.limit_s + _seconds(extra, cal))
+    # Apply the extension in its own unit to the deadline (1 天 is a calendar day, not 24
+    # working hours), then add what that is in the clock's own unit to the limit.
+    later = cal.deadline(clock.deadline_at, extra.amount, extra.unit)
+    added = cal.elapsed(clock.deadline_at, later, clock.unit).total_seconds()
+    longer = replace(clock, limit_s=clock.limit_s + round(added))
     return _run(cal, replace(longer, used_s=used(cal, longer, now)), now)

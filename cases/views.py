@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -35,18 +36,20 @@ from cases.schemas import (
     RuleOut,
     SubmitOut,
     TaskList,
+    TaskQuery,
 )
 from cases.states import TRANSITIONS, Request, transition
 from core.auth.const import CITIZEN, Role
 from core.auth.scope import CITYWIDE
 from core.errors import ValidationFailed
+from core.types import BIGID_ROUTE, ID_ROUTE
 from core.web.endpoint import ANY_STAFF, Call, endpoint
 from core.web.keys import CALENDAR, GRIDS, JOBS, SETTINGS
 
 routes = web.RouteTableDef()
 POLICY = web.AppKey("cases.policy", CasePolicy)
 DISPATCH = web.AppKey("cases.dispatch", DispatchCache)
-CASE = "/api/v1/cases/{case_id:\\d+}"
+CASE = "/api/v1/cases/{case_id:" + BIGID_ROUTE + "}"
 RULE_EDITORS = frozenset({Role.ADMIN, Role.SHIFT_LEAD})
 SOURCE_OF_ROLE = {Role.INSPECTOR: Source.GRID_APP, Role.AGENT: Source.HOTLINE}
 
@@ -115,7 +118,8 @@ async def export_cases(request: web.Request, call: Call) -> web.Response:
     q, deps = call.query(ExportQuery), deps_of(request)
     query = service.filtered(service.visible(call.who), q, deps.now()).limit(q.page_size)
     rows = [service.case_out(c, deps, deps.now()) for c in await query]
-    body, content_type = export.render(rows, q.format)
+    # XLSX of tens of thousands of rows takes seconds: not on the event loop.
+    body, content_type = await asyncio.to_thread(export.render, rows, q.format)
     return web.Response(
         body=body,
         content_type=content_type,
@@ -157,16 +161,18 @@ async def inbox(request: web.Request, call: Call) -> CasePage:
 @endpoint(
     roles=CITYWIDE | {Role.INSPECTOR},
     summary="核实/核查任务（监督员看自己网格的）",
+    query=TaskQuery,
     response=TaskList,
     tags=["cases"],
 )
 async def tasks(request: web.Request, call: Call) -> TaskList:
-    """List open inspector tasks: an inspector's grids', or all for the centre."""
+    """List open inspector tasks, soonest deadline first: an inspector's grids', or all."""
+    q, who = call.query(TaskQuery), call.who
     query = InspectorTask.filter(status=TaskStatus.OPEN).order_by("deadline_at", "id")
-    who = call.who
     if not who.has_any(CITYWIDE):
         query = query.filter(grid_id__in=sorted(who.grid_ids) or [-1])
-    return TaskList(items=[service.task_out(t) for t in await query])
+    rows = await query.offset((q.page - 1) * q.page_size).limit(q.page_size)
+    return TaskList(items=[service.task_out(t) for t in rows], total=await query.count())
 
 
 def _action(
@@ -291,7 +297,7 @@ async def add_rule(request: web.Request, call: Call) -> RuleOut:
     return RuleOut.model_validate(rule)
 
 
-@routes.delete("/api/v1/dispatch-rules/{rule_id:\\d+}")
+@routes.delete("/api/v1/dispatch-rules/{rule_id:" + ID_ROUTE + "}")
 @endpoint(roles=RULE_EDITORS, summary="删除派遣规则", tags=["cases"], errors=(404,))
 async def remove_rule(request: web.Request, call: Call) -> dict[str, bool]:
     """Remove a rule."""

@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from core.auth.const import Role
 from core.timeutil import LocalDatetime
+from core.types import Id
 
 
 class LoginIn(BaseModel):
@@ -48,7 +49,7 @@ class StaffCreateIn(BaseModel):
     password: str = Field(min_length=10, max_length=256)
     display_name: str = Field(min_length=1, max_length=64)
     roles: list[Role] = Field(min_length=1)
-    department_id: int | None = None
+    department_id: Id | None = None
     phone: str | None = Field(None, max_length=20, pattern=r"^\+?\d{5,19}$")
 
 

@@ -10,6 +10,7 @@ from core.auth.models import Staff
 from core.auth.schemas import LoginIn, MeOut, Ok, StaffCreateIn, StaffList, StaffOut, TokenOut
 from core.errors import Unauthorized
 from core.privacy import mask_phone
+from core.types import ID_ROUTE
 from core.web.endpoint import ANY_STAFF, PUBLIC, Call, endpoint
 from core.web.keys import SETTINGS
 
@@ -110,7 +111,7 @@ async def create_staff(request: web.Request, call: Call) -> StaffOut:
     return staff_out(staff, reveal=True)
 
 
-@routes.post("/api/v1/staff/{staff_id:\\d+}/revoke-tokens")
+@routes.post("/api/v1/staff/{staff_id:" + ID_ROUTE + "}/revoke-tokens")
 @endpoint(
     roles=ADMIN, summary="注销某员工的全部登录凭证", response=Ok, tags=["auth"], errors=(404,)
 )

@@ -10,6 +10,7 @@ from core.media import service
 from core.media.images import ensure_size
 from core.media.models import MediaObject
 from core.media.schemas import MediaOut
+from core.types import ID_ROUTE
 from core.web.endpoint import ANY_STAFF, PUBLIC, Call, endpoint
 from core.web.keys import SETTINGS, STORAGE
 
@@ -44,6 +45,15 @@ async def _read_file_part(request: web.Request, max_bytes: int) -> bytes:
             code="multipart_required",
             message="请以 multipart/form-data 上传，文件字段名为 file",
         )
+    try:
+        return await _file_part(request, max_bytes)
+    except ValueError as err:  # aiohttp's word for a broken multipart body (boundary…)
+        raise BadRequest(
+            f"malformed multipart: {err}", code="malformed_multipart", message="上传内容格式不正确"
+        ) from err
+
+
+async def _file_part(request: web.Request, max_bytes: int) -> bytes:
     reader = await request.multipart()
     while (part := await reader.next()) is not None:
         if isinstance(part, BodyPartReader) and part.name == "file":
@@ -82,7 +92,7 @@ async def upload(request: web.Request, call: Call) -> MediaOut:
     return media_out(media, staff=who.is_staff)
 
 
-@routes.get("/api/v1/media/{media_id:\\d+}")
+@routes.get("/api/v1/media/{media_id:" + ID_ROUTE + "}")
 @endpoint(roles=UPLOADERS, summary="图片信息", response=MediaOut, tags=["media"], errors=(404,))
 async def info(request: web.Request, call: Call) -> MediaOut:
     """Describe a stored photo; a citizen sees only the photos they uploaded."""
@@ -96,7 +106,7 @@ async def info(request: web.Request, call: Call) -> MediaOut:
     return media_out(media, staff=call.who.is_staff)
 
 
-@routes.get("/api/v1/media/{media_id:\\d+}/original")
+@routes.get("/api/v1/media/{media_id:" + ID_ROUTE + "}/original")
 @endpoint(
     roles=ANY_STAFF, summary="原始图片（含 EXIF，仅限工作人员）", tags=["media"], errors=(404,)
 )

@@ -116,7 +116,7 @@ async def _parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel
     raw = await request.read()
     try:
         data = json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError) as err:
+    except (ValueError, UnicodeDecodeError, RecursionError) as err:  # nesting bombs too
         raise BadRequest(
             f"malformed JSON: {err}", code="malformed_json", message="请求内容不是有效的 JSON"
         ) from err

@@ -1,0 +1,26 @@
+"""Input types shared by the APIs: ids that fit their columns, instants in a sane range."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, TypeAlias
+
+from pydantic import AfterValidator, AwareDatetime, Field
+
+# A row id of an INTEGER (32-bit) column; anything larger cannot exist and would overflow.
+Id: TypeAlias = Annotated[int, Field(ge=1, le=2_147_483_647)]
+# A row id of a BIGINT column.
+BigId: TypeAlias = Annotated[int, Field(ge=1, le=9_223_372_036_854_775_807)]
+# Route patterns for the same: at most 9 and 18 digits.
+ID_ROUTE = r"\d{1,9}"
+BIGID_ROUTE = r"\d{1,18}"
+
+
+def _plausible(value: dt.datetime) -> dt.datetime:
+    if not 2000 <= value.astimezone(dt.UTC).year <= 2100:
+        raise ValueError("must be between the years 2000 and 2100")
+    return value
+
+
+# An aware instant between 2000 and 2100 (what a report or filter can mean).
+Instant: TypeAlias = Annotated[AwareDatetime, AfterValidator(_plausible)]
