@@ -152,4 +152,7 @@ class AttachmentKind(StrEnum):
 
 # Outbox kinds: a reporter hears of a case's progress through their own channel.
 NOTIFY_PREFIX: Final = "notify."
+# Staff hear of tasks, new work, 督办 and lateness: payload "audience" is department,
+# inspector or centre, with department_id or inspector_id.
+STAFF_NOTICE: Final = "notify.staff"
 OVERDUE_JOB: Final = "cases.mark_overdue"

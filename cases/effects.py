@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from cases import clock, sla, tasks
 from cases.const import (
     NOTIFY_PREFIX,
+    STAFF_NOTICE,
     Action,
     AttachmentKind,
     CaseStatus,
@@ -42,6 +43,10 @@ TOLD_TO_REPORTER = frozenset(
         Action.REOPEN,
     }
 )
+# The department hears of new or returning work, and of 督办.
+TOLD_TO_DEPARTMENT = frozenset(
+    {Action.DISPATCH, Action.REWORK, Action.REOPEN, Action.RESUME, Action.URGE}
+)
 ATTACHMENT_KIND = {
     Action.VERIFY_RESULT: AttachmentKind.VERIFY,
     Action.RECEIVE: AttachmentKind.BEFORE,
@@ -60,7 +65,6 @@ class Plan:
     event_data: dict[str, Any] = field(default_factory=dict)
     event_action: Action | None = None
     open_task: TaskKind | None = None
-    urge_department: bool = False
 
 
 def _need_note(request: Request, what: str) -> None:
@@ -234,7 +238,7 @@ async def plan(  # noqa: C901  (one arm per action reads better than a dispatch 
             await tasks.cancel_open(case, now=now)
             return Plan(S.CLOSED, clock.fields(None) | {"closed_at": now})
         case Action.URGE:  # 督办
-            return Plan(fields={"urge_count": case.urge_count + 1}, urge_department=True)
+            return Plan(fields={"urge_count": case.urge_count + 1})
         case Action.REOPEN:  # 重办 after a justified 不满意
             _need_note(request, "重办")
             return Plan(
@@ -297,21 +301,36 @@ async def apply(
     citizen = actor.id if actor is not None and not actor.is_staff else None
     kind = ATTACHMENT_KIND.get(Action(event.action), AttachmentKind.OTHER)
     await attach(case, event, request.attachments, kind, citizen_id=citizen, staff_id=staff)
+    ids = []
     if plan.open_task is not None:
-        await tasks.open_task(
+        task = await tasks.open_task(
             case, plan.open_task, now=now, minutes=deps.policy.workflow.task_minutes
         )
-    ids = []
+        # The inspector hears of the task; an unassigned one is the centre's to place.
+        to = (
+            {"audience": "inspector", "inspector_id": task.inspector_id}
+            if task.inspector_id
+            else {"audience": "centre"}
+        )
+        ids.append(await _staff_notice(case, event, {"task_id": task.id, **to}))
     action = Action(event.action)
     if action in TOLD_TO_REPORTER:
         ids += await notify_reporters(case.id, event, known=request.reporters)
-    if plan.urge_department:
-        item = await outbox.add(
-            "notify.staff",
-            {"case_id": case.id, "event_id": event.id, "department_id": case.department_id},
+    if action in TOLD_TO_DEPARTMENT:
+        department = plan.fields.get("department_id", case.department_id)
+        ids.append(
+            await _staff_notice(
+                case, event, {"audience": "department", "department_id": department}
+            )
         )
-        ids.append(item.id)
     return ids
+
+
+async def _staff_notice(case: Case, event: CaseEvent, to: dict[str, Any]) -> int:
+    item = await outbox.add(
+        STAFF_NOTICE, {"case_id": case.id, "event_id": event.id, "action": event.action, **to}
+    )
+    return int(item.id)
 
 
 async def attach(

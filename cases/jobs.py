@@ -3,17 +3,37 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from tortoise import timezone
 from tortoise.transactions import in_transaction
 
-from cases.const import OPEN_STATUSES, OVERDUE_JOB, Action, CaseStatus
-from cases.models import Case, CaseEvent
+from cases.const import (
+    OPEN_STATUSES,
+    OVERDUE_JOB,
+    STAFF_NOTICE,
+    Action,
+    CaseStatus,
+    Stage,
+    TaskStatus,
+)
+from cases.models import Case, CaseEvent, InspectorTask
 from core.jobs import outbox
 from core.jobs.registry import PeriodicContext, periodic
 
 log = logging.getLogger(__name__)
 BATCH = 500
+
+
+async def _late_stage_owner(row: dict[str, Any]) -> dict[str, Any]:
+    """Who answers for a late stage: the department, the task's inspector, or the centre."""
+    if row["stage"] == Stage.HANDLE and row["department_id"]:
+        return {"audience": "department", "department_id": row["department_id"]}
+    if row["stage"] in (Stage.VERIFY, Stage.CHECK):
+        task = await InspectorTask.filter(case_id=row["id"], status=TaskStatus.OPEN).first()
+        if task is not None and task.inspector_id is not None:
+            return {"audience": "inspector", "inspector_id": task.inspector_id}
+    return {"audience": "centre"}
 
 
 @periodic(OVERDUE_JOB, every_s=60)
@@ -52,13 +72,13 @@ async def mark_overdue_now() -> list[int]:
                 data={"stage": row["stage"], "deadline_at": row["deadline_at"].isoformat()},
             )
             item = await outbox.add(
-                "notify.staff",
+                STAFF_NOTICE,
                 {
                     "case_id": row["id"],
                     "event_id": event.id,
-                    "reason": "overdue",
-                    "department_id": row["department_id"],
+                    "action": Action.OVERDUE.value,
                     "stage": row["stage"],
+                    **await _late_stage_owner(row),
                 },
             )
             outbox_ids.append(item.id)

@@ -14,7 +14,7 @@ from cases.const import Action, Source, TaskStatus, Urgency
 from cases.deps import Deps
 from cases.dispatch import DispatchCache, create_rule, delete_rule
 from cases.intake import IntakeDraft, Reporter, submit
-from cases.models import DispatchRule, InspectorTask
+from cases.models import CaseAttachment, DispatchRule, InspectorTask
 from cases.policy import CasePolicy, load_policy
 from cases.schemas import (
     CaseDetail,
@@ -41,10 +41,11 @@ from cases.schemas import (
 from cases.states import TRANSITIONS, Request, transition
 from core.auth.const import CITIZEN, Role
 from core.auth.scope import CITYWIDE
-from core.errors import ValidationFailed
+from core.errors import NotFound, ValidationFailed
+from core.media.service import get_media, original_key
 from core.types import BIGID_ROUTE, ID_ROUTE
 from core.web.endpoint import ANY_STAFF, Call, endpoint
-from core.web.keys import CALENDAR, GRIDS, JOBS, SETTINGS
+from core.web.keys import CALENDAR, GRIDS, JOBS, SETTINGS, STORAGE
 
 routes = web.RouteTableDef()
 POLICY = web.AppKey("cases.policy", CasePolicy)
@@ -139,6 +140,26 @@ async def case_detail(request: web.Request, call: Call) -> CaseDetail:
     """Show one case with its timeline."""
     case = await service.get_visible(int(request.match_info["case_id"]), call.who)
     return await service.detail(case, call.who, deps_of(request))
+
+
+@routes.get(CASE + "/media/{media_id:" + ID_ROUTE + "}/original")
+@endpoint(
+    roles=ANY_STAFF,
+    summary="案件照片原图（含 EXIF，能看到该案件的工作人员）",
+    tags=["cases"],
+    errors=(404,),
+)
+async def case_original(request: web.Request, call: Call) -> web.Response:
+    """Send the original of a photo attached to a case the caller may see."""
+    case = await service.get_visible(int(request.match_info["case_id"]), call.who)
+    media_id = int(request.match_info["media_id"])
+    if not await CaseAttachment.filter(case_id=case.id, media_id=media_id).exists():
+        raise NotFound(f"media {media_id} not on case {case.id}", message="未找到该图片")
+    media = await get_media(media_id)
+    data = await request.app[STORAGE].get(original_key(media))
+    return web.Response(
+        body=data, content_type=media.mime, headers={"Cache-Control": "private, no-store"}
+    )
 
 
 @routes.get("/api/v1/inbox")

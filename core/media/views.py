@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from aiohttp import BodyPartReader, web
 
-from core.auth.scope import restrict
+from core.auth.scope import CITYWIDE, restrict
+from core.auth.service import Principal
 from core.errors import BadRequest, NotFound
 from core.media import service
 from core.media.images import ensure_size
@@ -19,8 +20,17 @@ UPLOADERS = ANY_STAFF | {"citizen"}
 _CHUNK = 64 * 1024
 
 
+def sees_evidence(who: Principal, media: MediaObject) -> bool:
+    """The original and its EXIF: the centre's roles, and the staff member who took it.
+
+    Departments and inspectors reach the originals of their own cases' photos through the
+    case (GET /api/v1/cases/{id}/media/{media_id}/original).
+    """
+    return who.has_any(CITYWIDE) or (who.is_staff and media.uploaded_by_staff_id == who.id)
+
+
 def media_out(media: MediaObject, *, staff: bool) -> MediaOut:
-    """Show a media row; EXIF evidence and the original only to staff."""
+    """Show a media row; EXIF evidence and the original only where `staff` (sees_evidence)."""
     base = "/api/v1/media"
     return MediaOut(
         id=media.id,
@@ -89,7 +99,7 @@ async def upload(request: web.Request, call: Call) -> MediaOut:
         staff_id=who.id if who.is_staff else None,
         citizen_id=None if who.is_staff else who.id,
     )
-    return media_out(media, staff=who.is_staff)
+    return media_out(media, staff=sees_evidence(who, media))
 
 
 @routes.get("/api/v1/media/{media_id:" + ID_ROUTE + "}")
@@ -103,7 +113,7 @@ async def info(request: web.Request, call: Call) -> MediaOut:
     media = await query.first()
     if media is None:
         raise NotFound(f"media {media_id} not visible", message="未找到该图片")
-    return media_out(media, staff=call.who.is_staff)
+    return media_out(media, staff=sees_evidence(call.who, media))
 
 
 @routes.get("/api/v1/media/{media_id:" + ID_ROUTE + "}/original")
@@ -111,8 +121,12 @@ async def info(request: web.Request, call: Call) -> MediaOut:
     roles=ANY_STAFF, summary="原始图片（含 EXIF，仅限工作人员）", tags=["media"], errors=(404,)
 )
 async def original(request: web.Request, call: Call) -> web.Response:
-    """Send the untouched original, EXIF included."""
+    """Send the untouched original, EXIF included (the centre, or the one who took it)."""
     media = await service.get_media(int(request.match_info["media_id"]))
+    if not sees_evidence(call.who, media):
+        raise NotFound(
+            f"original of {media.id} not for staff {call.who.id}", message="未找到该图片"
+        )
     data = await request.app[STORAGE].get(service.original_key(media))
     return web.Response(body=data, content_type=media.mime, headers=_private())
 

@@ -356,9 +356,9 @@ async def test_urging_counts_and_tells_the_department(city: City) -> None:
     assert second["urge_count"] == 2
     assert (await actions(cid))[-2:] == ["urge", "urge"]
     events = await CaseEvent.filter(case_id=cid, action="urge").order_by("id")
-    staff = await _outbox("notify.staff", case_id=cid)
-    assert [(p["event_id"], p["department_id"]) for p in staff] == [
-        (e.id, case["department_id"]) for e in events
+    staff = [p for p in await _outbox("notify.staff", case_id=cid) if p["action"] == "urge"]
+    assert [(p["event_id"], p["department_id"], p["audience"]) for p in staff] == [
+        (e.id, case["department_id"], "department") for e in events
     ]
 
 

@@ -256,9 +256,11 @@ async def test_the_overdue_marker_flags_a_late_case_once(town: Town) -> None:
     item = await OutboxItem.get(id=written[0])
     jj = await Department.get(code="JJ")
     assert item.kind == "notify.staff"
-    assert {k: item.payload[k] for k in ("case_id", "reason", "department_id", "stage")} == {
+    keys = ("case_id", "action", "audience", "department_id", "stage")
+    assert {k: item.payload[k] for k in keys} == {
         "case_id": late.id,
-        "reason": "overdue",
+        "action": "overdue",
+        "audience": "department",  # a late 处置 is the department's to answer for
         "department_id": jj.id,
         "stage": "handle",
     }

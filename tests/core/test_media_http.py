@@ -176,9 +176,23 @@ async def test_citizen_upload_hides_evidence(client: TestClient[Any, Any]) -> No
     info = await client.get(f"{MEDIA}/{media.id}", headers=_bearer(token))
     assert (await info.json())["gps_lat"] is None
 
-    staff = await _staff_token()
-    info = await client.get(f"{MEDIA}/{media.id}", headers=_bearer(staff))
+    # An inspector sees a citizen's photo's evidence only through a case of theirs; the
+    # centre sees it directly.
+    inspector = await _staff_token()
+    info = await client.get(f"{MEDIA}/{media.id}", headers=_bearer(inspector))
+    assert (await info.json())["gps_lat"] is None
+    denied = await client.get(f"{MEDIA}/{media.id}/original", headers=_bearer(inspector))
+    await _error(denied, 404, "not_found")
+    acceptor = await create_staff(
+        username="acceptor",
+        password="correct-horse-battery",
+        display_name="受理员",
+        roles=["acceptor"],
+    )
+    centre, _ = await issue_token(staff=acceptor, ttl=dt.timedelta(hours=1))
+    info = await client.get(f"{MEDIA}/{media.id}", headers=_bearer(centre))
     assert (await info.json())["gps_lat"] == pytest.approx(LAT, abs=1e-6)
+    assert (await client.get(f"{MEDIA}/{media.id}/original", headers=_bearer(centre))).status == 200
 
 
 async def test_same_photo_twice_is_one_object(client: TestClient[Any, Any]) -> None:
