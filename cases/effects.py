@@ -312,25 +312,22 @@ async def apply(
             if task.inspector_id
             else {"audience": "centre"}
         )
-        ids.append(await _staff_notice(case, event, {"task_id": task.id, **to}))
+        ids += await _staff_notice(case, event, {"task_id": task.id, **to})
     action = Action(event.action)
     if action in TOLD_TO_REPORTER:
         ids += await notify_reporters(case.id, event, known=request.reporters)
     if action in TOLD_TO_DEPARTMENT:
         department = plan.fields.get("department_id", case.department_id)
-        ids.append(
-            await _staff_notice(
-                case, event, {"audience": "department", "department_id": department}
-            )
-        )
+        to = {"audience": "department", "department_id": department}
+        ids += await _staff_notice(case, event, to)
     return ids
 
 
-async def _staff_notice(case: Case, event: CaseEvent, to: dict[str, Any]) -> int:
+async def _staff_notice(case: Case, event: CaseEvent, to: dict[str, Any]) -> list[int]:
     item = await outbox.add(
         STAFF_NOTICE, {"case_id": case.id, "event_id": event.id, "action": event.action, **to}
     )
-    return int(item.id)
+    return outbox.kickable(item)
 
 
 async def attach(
@@ -385,5 +382,5 @@ async def notify_reporters(
                 "status": event.to_status,
             },
         )
-        ids.append(item.id)
+        ids += outbox.kickable(item)
     return ids

@@ -19,7 +19,7 @@ from cases.const import (
 )
 from cases.models import Case, CaseEvent, InspectorTask
 from core.jobs import outbox
-from core.jobs.registry import PeriodicContext, periodic
+from core.jobs.registry import PeriodicContext, handler_for, periodic
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -40,11 +40,12 @@ async def _late_stage_owner(row: dict[str, Any]) -> dict[str, Any]:
 async def mark_overdue(ctx: PeriodicContext) -> None:
     """Flag cases whose stage deadline passed, once per stage, and tell their department."""
     ids = await mark_overdue_now()
-    await ctx.queue.kick(ids)
+    if handler_for(STAFF_NOTICE) is not None:  # else the notices wait for a channel
+        await ctx.queue.kick(ids)
 
 
 async def mark_overdue_now() -> list[int]:
-    """Do one pass of the overdue marker; return the outbox ids written."""
+    """Do one pass of the overdue marker; return the ids of the notices written."""
     now = timezone.now()
     running = [s for s in OPEN_STATUSES if s != CaseStatus.SUSPENDED]
     due = (

@@ -11,7 +11,7 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from core.jobs.models import OutboxItem, OutboxStatus
-from core.jobs.registry import JobContext, handler_for
+from core.jobs.registry import JobContext, handler_for, registered
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 10  # about 17 hours of back-off in total; then a person must look
@@ -25,6 +25,15 @@ async def add(kind: str, payload: dict[str, Any], *, delay_s: float = 0) -> Outb
         payload=payload,
         available_at=timezone.now() + dt.timedelta(seconds=delay_s),
     )
+
+
+def kickable(item: OutboxItem) -> list[int]:
+    """The row's id to kick after commit, if some handler here runs its kind; else none.
+
+    A row nobody here can run (a channel not installed yet) just waits in the table: kicking
+    it would only cost a claim and a release per row.
+    """
+    return [item.id] if handler_for(item.kind) is not None else []
 
 
 async def claim(outbox_id: int, *, lease_s: int) -> OutboxItem | None:
@@ -105,7 +114,7 @@ async def due(*, stale_s: int, limit: int = 500) -> list[tuple[int, str]]:
     pending = Q(status=OutboxStatus.PENDING, available_at__lte=now - dt.timedelta(seconds=stale_s))
     expired = Q(status=OutboxStatus.RUNNING, claimed_until__lt=now)
     rows = (
-        await OutboxItem.filter(pending | expired)
+        await OutboxItem.filter(pending | expired, kind__in=registered() or [""])
         .order_by("id")
         .limit(limit)
         .values_list("id", "attempts", "available_at")
