@@ -22,9 +22,7 @@ async def test_demo_cases_cover_the_loop_and_reseed_idempotently(
         CaseStatus.REGISTERED,
     } <= statuses
     closed = await Case.get(status=CaseStatus.CLOSED)
-    actions = (
-        await CaseEvent.filter(case_id=closed.id).order_by("id").values_list("action", flat=True)
-    )
+    actions = [e.action for e in await CaseEvent.filter(case_id=closed.id).order_by("id")]
     assert actions == ["report", "register", "dispatch", "handle", "check_result", "close"]
     assert await seed_extras(settings) == {"cases.demo": 0}  # same keys: nothing new
     assert await Case.all().count() == 8
