@@ -17,7 +17,11 @@ BIGID_ROUTE = r"\d{1,18}"
 
 
 def _plausible(value: dt.datetime) -> dt.datetime:
-    if not 2000 <= value.astimezone(dt.UTC).year <= 2100:
+    try:
+        year = value.astimezone(dt.UTC).year
+    except OverflowError as err:  # year 1 at +14:00 has no UTC: still just a bad input
+        raise ValueError("must be between the years 2000 and 2100") from err
+    if not 2000 <= year <= 2100:
         raise ValueError("must be between the years 2000 and 2100")
     return value
 
