@@ -154,24 +154,11 @@ async def _persist(
         return await _merge(parent, draft, place, deps), []
     case = await _new_case(draft, category, place, deps, now)
     report = await _report(case, draft, place, duplicate=False)
-    event = await CaseEvent.create(
-        case_id=case.id,
-        action=Action.REPORT,
-        to_status=CaseStatus.REPORTED,
-        actor_id=draft.reporter.staff_id,
-        actor_kind=_actor_kind(draft),
-        note=draft.description[:200],
-        data={"report_id": report.id, "source": draft.source.value},
-    )
-    await effects.attach(case, event, draft.attachments, AttachmentKind.REPORT, **_owner(draft))
+    await _report_event(case, draft, report, Action.REPORT, None)
     citizen = draft.reporter.citizen_id
     reporters = ((report.id, draft.source.value, citizen),) if citizen is not None else ()
     case, outbox_ids = await _first_moves(case, draft, category, place, deps, reporters)
     return IntakeResult(case, report, True, False), outbox_ids
-
-
-def _owner(draft: IntakeDraft) -> dict[str, int | None]:
-    return {"citizen_id": draft.reporter.citizen_id, "staff_id": draft.reporter.staff_id}
 
 
 def _actor_kind(draft: IntakeDraft) -> str:
@@ -255,18 +242,26 @@ async def _duplicate_of(
 async def _merge(parent: Case, draft: IntakeDraft, place: Place | None, deps: Deps) -> IntakeResult:
     report = await _report(parent, draft, place, duplicate=True)
     await Case.filter(id=parent.id).update(report_count=F("report_count") + 1)
+    await _report_event(parent, draft, report, Action.DUPLICATE, parent.status)
+    return IntakeResult(await Case.get(id=parent.id), report, True, True)
+
+
+async def _report_event(
+    case: Case, draft: IntakeDraft, report: Report, action: Action, status: CaseStatus | None
+) -> None:
+    """The timeline row of a report (the first, or one merged in), with its photos."""
     event = await CaseEvent.create(
-        case_id=parent.id,
-        action=Action.DUPLICATE,
-        from_status=parent.status,
-        to_status=parent.status,
+        case_id=case.id,
+        action=action,
+        from_status=status,
+        to_status=status or CaseStatus.REPORTED,
         actor_id=draft.reporter.staff_id,
         actor_kind=_actor_kind(draft),
         note=draft.description[:200],
         data={"report_id": report.id, "source": draft.source.value},
     )
-    await effects.attach(parent, event, draft.attachments, AttachmentKind.REPORT, **_owner(draft))
-    return IntakeResult(await Case.get(id=parent.id), report, True, True)
+    owner = {"citizen_id": draft.reporter.citizen_id, "staff_id": draft.reporter.staff_id}
+    await effects.attach(case, event, draft.attachments, AttachmentKind.REPORT, **owner)
 
 
 async def _first_moves(
