@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from cases import clock, sla, tasks
+from cases import clock, notices, photos, sla, tasks
 from cases.const import (
-    NOTIFY_PREFIX,
-    STAFF_NOTICE,
     Action,
     AttachmentKind,
     CaseStatus,
@@ -19,34 +17,16 @@ from cases.const import (
 from cases.deps import Deps
 from cases.dispatch import resolve_department
 from cases.errors import InvalidTransition
-from cases.models import Case, CaseAttachment, CaseEvent, Report
+from cases.models import Case, CaseEvent
 from cases.policy import Limit
 from core.auth.const import Role
 from core.auth.service import Principal
 from core.errors import Forbidden, ValidationFailed
-from core.jobs import outbox
-from core.media.models import MediaObject
 
 if TYPE_CHECKING:
     from cases.states import Request
 
 S = CaseStatus
-# Reporters hear of these moves through their own channel.
-TOLD_TO_REPORTER = frozenset(
-    {
-        Action.REGISTER,
-        Action.REJECT,
-        Action.DISPATCH,
-        Action.HANDLE,
-        Action.CLOSE,
-        Action.CANCEL,
-        Action.REOPEN,
-    }
-)
-# The department hears of new or returning work, and of 督办.
-TOLD_TO_DEPARTMENT = frozenset(
-    {Action.DISPATCH, Action.REWORK, Action.REOPEN, Action.RESUME, Action.URGE}
-)
 ATTACHMENT_KIND = {
     Action.VERIFY_RESULT: AttachmentKind.VERIFY,
     Action.RECEIVE: AttachmentKind.BEFORE,
@@ -300,7 +280,7 @@ async def apply(
     staff = actor.id if actor is not None and actor.is_staff else None
     citizen = actor.id if actor is not None and not actor.is_staff else None
     kind = ATTACHMENT_KIND.get(Action(event.action), AttachmentKind.OTHER)
-    await attach(case, event, request.attachments, kind, citizen_id=citizen, staff_id=staff)
+    await photos.attach(case, event, request.attachments, kind, citizen_id=citizen, staff_id=staff)
     ids = []
     if plan.open_task is not None:
         task = await tasks.open_task(
@@ -312,75 +292,12 @@ async def apply(
             if task.inspector_id
             else {"audience": "centre"}
         )
-        ids += await _staff_notice(case, event, {"task_id": task.id, **to})
+        ids += await notices.to_staff(case, event, {"task_id": task.id, **to})
     action = Action(event.action)
-    if action in TOLD_TO_REPORTER:
-        ids += await notify_reporters(case.id, event, known=request.reporters)
-    if action in TOLD_TO_DEPARTMENT:
+    if action in notices.TOLD_TO_REPORTER:
+        ids += await notices.to_reporters(case.id, event, known=request.reporters)
+    if action in notices.TOLD_TO_DEPARTMENT:
         department = plan.fields.get("department_id", case.department_id)
         to = {"audience": "department", "department_id": department}
-        ids += await _staff_notice(case, event, to)
-    return ids
-
-
-async def _staff_notice(case: Case, event: CaseEvent, to: dict[str, Any]) -> list[int]:
-    item = await outbox.add(
-        STAFF_NOTICE, {"case_id": case.id, "event_id": event.id, "action": event.action, **to}
-    )
-    return outbox.kickable(item)
-
-
-async def attach(
-    case: Case,
-    event: CaseEvent,
-    media_ids: Any,
-    kind: AttachmentKind,
-    *,
-    citizen_id: int | None = None,
-    staff_id: int | None = None,
-) -> None:
-    """Link the uploader's own photos to the case at this step (the system may link any)."""
-    wanted = list(dict.fromkeys(int(i) for i in media_ids))
-    if not wanted:
-        return
-    mine = MediaObject.filter(id__in=wanted)
-    if citizen_id is not None or staff_id is not None:
-        # Evidence is what this person took: nobody attaches (and so sees) another's photo.
-        mine = mine.filter(uploaded_by_citizen_id=citizen_id, uploaded_by_staff_id=staff_id)
-    found = {int(str(i)) for i in await mine.values_list("id", flat=True)}
-    missing = [i for i in wanted if i not in found]
-    if missing:
-        raise ValidationFailed(
-            f"unknown media {missing}",
-            message="图片不存在或不是您上传的，请重新上传",
-            extra={"fields": [{"field": "attachments", "message": "图片不存在"}]},
-        )
-    await CaseAttachment.bulk_create(
-        [CaseAttachment(case_id=case.id, media_id=i, kind=kind, event_id=event.id) for i in wanted]
-    )
-
-
-async def notify_reporters(
-    case_id: int, event: CaseEvent, *, known: tuple[tuple[int, str, int], ...] | None = None
-) -> list[int]:
-    """Write one outbox row per citizen reporter of the case, for their own channel."""
-    if known is None:
-        rows = await Report.filter(case_id=case_id, citizen_id__not_isnull=True).values_list(
-            "id", "source", "citizen_id"
-        )
-        known = tuple((int(i), str(src), int(c)) for i, src, c in rows)
-    ids = []
-    for report_id, source, citizen_id in known:
-        item = await outbox.add(
-            f"{NOTIFY_PREFIX}{source}",
-            {
-                "case_id": case_id,
-                "event_id": event.id,
-                "report_id": report_id,
-                "citizen_id": citizen_id,
-                "action": event.action,
-                "status": event.to_status,
-            },
-        )
-        ids += outbox.kickable(item)
+        ids += await notices.to_staff(case, event, to)
     return ids

@@ -12,7 +12,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from cases import clock, effects
+from cases import clock, photos
 from cases.catalog import Category
 from cases.const import OPEN_STATUSES, Action, AttachmentKind, CaseStatus, Source, Stage, Urgency
 from cases.deps import Deps
@@ -261,7 +261,7 @@ async def _report_event(
         data={"report_id": report.id, "source": draft.source.value},
     )
     owner = {"citizen_id": draft.reporter.citizen_id, "staff_id": draft.reporter.staff_id}
-    await effects.attach(case, event, draft.attachments, AttachmentKind.REPORT, **owner)
+    await photos.attach(case, event, draft.attachments, AttachmentKind.REPORT, **owner)
 
 
 async def _first_moves(

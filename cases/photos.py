@@ -1,0 +1,40 @@
+"""Photos attached to a case at a step: the actor's own uploads only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cases.const import AttachmentKind
+from cases.models import Case, CaseAttachment, CaseEvent
+from core.errors import ValidationFailed
+from core.media.models import MediaObject
+
+
+async def attach(
+    case: Case,
+    event: CaseEvent,
+    media_ids: Any,
+    kind: AttachmentKind,
+    *,
+    citizen_id: int | None = None,
+    staff_id: int | None = None,
+) -> None:
+    """Link the uploader's own photos to the case at this step (the system may link any)."""
+    wanted = list(dict.fromkeys(int(i) for i in media_ids))
+    if not wanted:
+        return
+    mine = MediaObject.filter(id__in=wanted)
+    if citizen_id is not None or staff_id is not None:
+        # Evidence is what this person took: nobody attaches (and so sees) another's photo.
+        mine = mine.filter(uploaded_by_citizen_id=citizen_id, uploaded_by_staff_id=staff_id)
+    found = {int(str(i)) for i in await mine.values_list("id", flat=True)}
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        raise ValidationFailed(
+            f"unknown media {missing}",
+            message="图片不存在或不是您上传的，请重新上传",
+            extra={"fields": [{"field": "attachments", "message": "图片不存在"}]},
+        )
+    await CaseAttachment.bulk_create(
+        [CaseAttachment(case_id=case.id, media_id=i, kind=kind, event_id=event.id) for i in wanted]
+    )
