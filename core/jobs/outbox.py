@@ -14,7 +14,8 @@ from core.jobs.models import OutboxItem, OutboxStatus
 from core.jobs.registry import JobContext, handler_for, registered
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 10  # about 17 hours of back-off in total; then a person must look
+# About 2.5 hours of back-off in all (10 s doubling, at most 1 h a wait); then a person looks.
+MAX_ATTEMPTS = 10
 HANDLER_WAIT_S = 600  # a row whose handler is not loaded here is looked at again this late
 
 
