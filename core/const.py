@@ -27,6 +27,7 @@ WEB_MODULES: Final[tuple[str, ...]] = (
     "core.auth.views",
     "core.org.views",
     "core.media.views",
+    "core.jobs.views",
     "cases.views",
 )
 # Modules with `async def seed(settings) -> int` that `seed-demo` and `serve --demo` run after
