@@ -44,9 +44,6 @@ class Source(StrEnum):
     WEB = "web"  # the centre's own web client
 
 
-PUBLIC_SOURCES: Final = frozenset({Source.WECHAT_OA, Source.WECHAT_MP, Source.HOTLINE, Source.WEB})
-
-
 class Action(StrEnum):
     """Every move of the state machine; each is one endpoint."""
 

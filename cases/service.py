@@ -9,7 +9,7 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from cases import clock, public, sla
-from cases.const import ACTION_NAMES, STATUS_NAMES, Action, CaseStatus, Light
+from cases.const import ACTION_NAMES, FINAL_STATUSES, STATUS_NAMES, Action, CaseStatus, Light
 from cases.deps import Deps
 from cases.models import Case, CaseAttachment, CaseEvent, InspectorTask, Report
 from cases.schemas import (
@@ -46,7 +46,7 @@ def visible(who: Principal) -> QuerySet[Case]:
 def case_out(case: Case, deps: Deps, now: dt.datetime) -> CaseOut:
     """Show a case with its light computed now."""
     running = clock.clock_of(case)
-    final = case.status in (CaseStatus.CLOSED, CaseStatus.REJECTED, CaseStatus.CANCELLED)
+    final = case.status in FINAL_STATUSES
     light = Light.NONE if final else sla.light(deps.calendar, running, now)
     return CaseOut(
         id=case.id,

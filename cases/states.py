@@ -68,8 +68,6 @@ TRANSITIONS: Final[dict[Action, Move]] = {
     Action.URGE: _m(set(OPEN_STATUSES), None, R.SHIFT_LEAD),
     Action.REOPEN: _m({S.CLOSED}, S.DISPATCHED, R.SHIFT_LEAD),
 }
-# Written by the system, never asked for through the API.
-SYSTEM_ACTIONS: Final = frozenset({Action.REPORT, Action.DUPLICATE, Action.OVERDUE})
 
 
 @dataclass(frozen=True)

@@ -42,10 +42,11 @@ from cases.states import TRANSITIONS, Request, transition
 from core.auth.const import CITIZEN, Role
 from core.auth.scope import CITYWIDE
 from core.errors import NotFound, ValidationFailed
-from core.media.service import get_media, original_key
+from core.media.service import get_media
+from core.media.views import send_original
 from core.types import BIGID_ROUTE, ID_ROUTE
 from core.web.endpoint import ANY_STAFF, Call, endpoint
-from core.web.keys import CALENDAR, GRIDS, JOBS, SETTINGS, STORAGE
+from core.web.keys import CALENDAR, GRIDS, JOBS, SETTINGS
 
 routes = web.RouteTableDef()
 POLICY = web.AppKey("cases.policy", CasePolicy)
@@ -117,8 +118,9 @@ async def list_cases(request: web.Request, call: Call) -> CasePage:
 async def export_cases(request: web.Request, call: Call) -> web.Response:
     """Export the filtered list as CSV or XLSX."""
     q, deps = call.query(ExportQuery), deps_of(request)
-    query = service.filtered(service.visible(call.who), q, deps.now()).limit(q.page_size)
-    rows = [service.case_out(c, deps, deps.now()) for c in await query]
+    now = deps.now()
+    query = service.filtered(service.visible(call.who), q, now).limit(q.page_size)
+    rows = [service.case_out(c, deps, now) for c in await query]
     # XLSX of tens of thousands of rows takes seconds: not on the event loop.
     body, content_type = await asyncio.to_thread(export.render, rows, q.format)
     return web.Response(
@@ -155,11 +157,7 @@ async def case_original(request: web.Request, call: Call) -> web.Response:
     media_id = int(request.match_info["media_id"])
     if not await CaseAttachment.filter(case_id=case.id, media_id=media_id).exists():
         raise NotFound(f"media {media_id} not on case {case.id}", message="未找到该图片")
-    media = await get_media(media_id)
-    data = await request.app[STORAGE].get(original_key(media))
-    return web.Response(
-        body=data, content_type=media.mime, headers={"Cache-Control": "private, no-store"}
-    )
+    return await send_original(request, await get_media(media_id))
 
 
 @routes.get("/api/v1/inbox")

@@ -3,12 +3,9 @@
 from typing import Final
 
 ENV_PREFIX: Final = "CITYLOOP_"
-API_PREFIX: Final = "/api/v1"
 # Shown to people in Asia/Shanghai; stored in UTC.
 DISPLAY_TZ: Final = "Asia/Shanghai"
 REQUEST_ID_HEADER: Final = "X-Request-ID"
-# Redis/arq queue name: one queue per deployment so two cities can share a Redis.
-DEFAULT_QUEUE: Final = "cityloop:queue"
 # Migration apps, in dependency order. Each maps to a folder under migrations/.
 DB_APPS: Final[dict[str, tuple[str, ...]]] = {
     "core": (

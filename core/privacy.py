@@ -19,15 +19,6 @@ def mask_phone(phone: str | None) -> str | None:
     return "*" * max(len(digits) - 4, 0) + digits[-4:]
 
 
-def mask_id(value: str | None) -> str | None:
-    """Show an external identity (openid) as its first 4 and last 4 characters."""
-    if not value:
-        return value
-    if len(value) <= 8:
-        return "*" * len(value)
-    return f"{value[:4]}…{value[-4:]}"
-
-
 def redact(text: str) -> str:
     """Mask phone numbers and openids inside free text (log lines)."""
     text = _PHONE.sub(r"\1****\2", text)

@@ -127,6 +127,11 @@ async def original(request: web.Request, call: Call) -> web.Response:
         raise NotFound(
             f"original of {media.id} not for staff {call.who.id}", message="未找到该图片"
         )
+    return await send_original(request, media)
+
+
+async def send_original(request: web.Request, media: MediaObject) -> web.Response:
+    """Answer with a photo's untouched original, never cached by a proxy."""
     data = await request.app[STORAGE].get(service.original_key(media))
     return web.Response(body=data, content_type=media.mime, headers=_private())
 

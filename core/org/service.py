@@ -11,7 +11,7 @@ from shapely.geometry import mapping, shape
 from tortoise.functions import Count, Max
 from tortoise.transactions import in_transaction
 
-from core.errors import NotFound, ValidationFailed
+from core.errors import ValidationFailed
 from core.geo import CoordSystem, GridFeature, GridHit, GridIndex, GridShape, to_wgs84
 from core.org.models import Department, DepartmentKind, Grid, GridAssignment
 
@@ -134,11 +134,3 @@ async def department_tree() -> list[dict[str, Any]]:
         parent = nodes.get(node["parent_id"])
         (parent["children"] if parent else roots).append(node)
     return roots
-
-
-async def get_department(department_id: int) -> Department:
-    """Load a department or raise NotFound."""
-    dep = await Department.get_or_none(id=department_id)
-    if dep is None:
-        raise NotFound(f"department {department_id}", message="未找到该部门")
-    return dep
