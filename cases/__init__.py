@@ -1,27 +1,79 @@
 """The case core (指挥协调): one door in, the 立案→结案 state machine, dispatch and SLA clocks.
 
-Other packages use only the names below.
+Other packages (channels, hotline, survey, vision, a city's plug-ins) use only the names
+below; the import contract in pyproject.toml forbids them the modules behind these names.
 """
 
-from cases.const import Action, CaseStatus, Source, Urgency
-from cases.deps import Deps
-from cases.intake import IntakeDraft, IntakeResult, Location, Reporter, submit
-from cases.policy import CasePolicy, load_policy
-from cases.states import Request, transition
+from cases.const import ACTION_NAMES, STATUS_NAMES, Action, CaseStatus, Source, Urgency
+from cases.deps import Deps, deps_of
+from cases.deps import configure as _configure
+from cases.errors import CaseChanged, InvalidTransition
+from cases.events import event_name, on
+from cases.intake import IntakeResult, source_of, submit
+from cases.schemas import (
+    ActionIn,
+    CaseEventPayload,
+    CaseView,
+    DecisionIn,
+    DispatchIn,
+    ExtendIn,
+    IntakeDraft,
+    Location,
+    NoteIn,
+    RegisterIn,
+    Reporter,
+    ReporterNotice,
+    ResultIn,
+    StaffNotice,
+)
+from cases.service import case_view
+from cases.states import TRANSITIONS, allowed_actions, transition
+from core.packages import Package
+
+PACKAGE = Package(
+    name="cases",
+    title="案件核心（受理、立案、派遣、处置、核查、结案）",
+    routes=("cases.views",),
+    jobs=("cases.jobs", "cases.notices"),
+    models=("cases.models",),
+    demo=("cases.demo",),
+    configure=_configure,
+)
+
 
 __all__ = [
-    "Action",
-    "CasePolicy",
-    "CaseStatus",
-    "Deps",
-    "IntakeDraft",
-    "IntakeResult",
-    "Location",
-    "Reporter",
-    "Request",
-    "Source",
-    "Urgency",
-    "load_policy",
-    "submit",
-    "transition",
+    "ACTION_NAMES",  # Action → its Chinese name (受理, 立案, …), for wording messages
+    "PACKAGE",  # the case core's declaration to the platform (entry point `cases`)
+    "STATUS_NAMES",  # CaseStatus → its Chinese name (待受理, 处置中, …)
+    "TRANSITIONS",  # the state table: per Action its sources, target, roles and input model
+    "Action",  # every move of a case (accept, dispatch, close, …)
+    "ActionIn",  # the base of every action's input: version, note, attachments
+    "CaseChanged",  # 409: the case changed since the version the caller saw
+    "CaseEventPayload",  # what a case-event subscriber receives (case.<action>)
+    "CaseStatus",  # the statuses of a case
+    "CaseView",  # one case as a citizen or a staff member sees it (case_view)
+    "DecisionIn",  # input of extension/suspension approvals: approved
+    "Deps",  # what the case services need (policy, calendar, queue, grids, clock, hooks)
+    "DispatchIn",  # input of dispatch: department_id, or the rules decide
+    "ExtendIn",  # input of extend: amount and unit
+    "IntakeDraft",  # what a channel submits through the one door in
+    "IntakeResult",  # what submit did: case, report, created, merged
+    "InvalidTransition",  # 409: the case's status does not allow this action
+    "Location",  # a point with its coordinate system (convert at the edge: we do)
+    "NoteIn",  # input of actions that take only a note and photos
+    "RegisterIn",  # input of register: category_code, urgency
+    "Reporter",  # a draft's reporter: citizen_id or staff_id
+    "ReporterNotice",  # payload of notify.<channel>: a citizen reporter hears of a move
+    "ResultIn",  # input of verify_result / check_result: passed
+    "Source",  # where a report came from (wechat_oa, wechat_mp, grid_app, hotline, video…)
+    "StaffNotice",  # payload of notify.staff: department, inspector or centre hears of a move
+    "Urgency",  # 立案条件 class A/B/C
+    "allowed_actions",  # the actions an actor's roles allow from a case's status
+    "case_view",  # read one case as a viewer sees it
+    "deps_of",  # Deps of a request, app, job context, periodic context or runtime
+    "event_name",  # case.<action> of an Action
+    "on",  # subscribe a job to case events: @on(Action.CLOSE, name="survey.schedule")
+    "source_of",  # the Source of a report by a caller (their channel, client or role)
+    "submit",  # the one door in: IntakeDraft → IntakeResult (idempotent)
+    "transition",  # apply an action with its typed input; the only writer of a status
 ]

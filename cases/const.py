@@ -147,6 +147,11 @@ class AttachmentKind(StrEnum):
     OTHER = "other"
 
 
+MAX_TEXT: Final = 2000
+MAX_PHOTOS: Final = 9  # WeChat's own limit for one message's pictures
+# Case events are named "case.<action>" (core.jobs.events): case.close, case.dispatch…
+EVENT_PREFIX: Final = "case."
+
 # Outbox kinds: a reporter hears of a case's progress through their own channel.
 NOTIFY_PREFIX: Final = "notify."
 # Staff hear of tasks, new work, 督办 and lateness: payload "audience" is department,

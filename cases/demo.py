@@ -9,20 +9,19 @@ from typing import Any, Final
 from PIL import Image, ImageDraw
 
 from cases.const import Action, Source, Urgency
-from cases.deps import Deps
-from cases.intake import IntakeDraft, Location, Reporter, submit
+from cases.deps import Deps, deps_of
+from cases.intake import submit
 from cases.models import Case
-from cases.policy import load_policy
-from cases.states import TRANSITIONS, Request, transition
+from cases.schemas import IntakeDraft, Location, Reporter, ResultIn
+from cases.states import TRANSITIONS, transition
 from core.auth.models import Staff
 from core.auth.service import citizen_identity
-from core.calendar import WorkCalendar
 from core.config import Settings
 from core.errors import CityloopError
 from core.media.service import ingest
 from core.media.storage import LocalStorage
 from core.org.models import Grid
-from core.org.service import GridCache
+from core.runtime import build_runtime
 
 log = logging.getLogger(__name__)
 CHECK_PASSED: Final = "check-passed"
@@ -60,7 +59,9 @@ NOTES: Final = {
 
 async def seed(settings: Settings) -> int:
     """Submit the demo reports (idempotent: their keys are fixed); return how many are new."""
-    deps = await _deps(settings)
+    runtime = build_runtime(settings, process="cli")
+    await runtime.grids.refresh(force=True)
+    deps = deps_of(runtime)
     grids = await Grid.all().order_by("code").values("geometry")
     new = 0
     for key, source, category, text, index, moves in REPORTS:
@@ -84,16 +85,6 @@ async def seed(settings: Settings) -> int:
             new += 1
             await _walk(result.case.id, moves, deps, settings)
     return new
-
-
-async def _deps(settings: Settings) -> Deps:
-    grids = GridCache()
-    await grids.refresh(force=True)
-    return Deps(
-        policy=load_policy(settings.profile),
-        calendar=WorkCalendar.from_profile(settings.profile),
-        grids=grids,
-    )
 
 
 def _centre(geometry: dict[str, Any]) -> tuple[float, float]:
@@ -128,9 +119,10 @@ async def _walk(case_id: int, moves: tuple[str, ...], deps: Deps, settings: Sett
         if status not in TRANSITIONS[action].sources:
             return  # this city's rules took the case elsewhere (no auto 派遣, say)
         if move == CHECK_PASSED:
-            request = Request(note="演示：核查通过", params={"passed": True})
-            await transition(case_id, Action.CHECK_RESULT, actor=None, deps=deps, request=request)
+            passed = ResultIn(note="演示：核查通过", passed=True)
+            await transition(case_id, Action.CHECK_RESULT, passed, actor=None, deps=deps)
             continue
         photos = (await _after_photo(settings),) if action == Action.HANDLE else ()
-        request = Request(note=NOTES.get(action, ""), attachments=photos)
-        await transition(case_id, action, actor=None, deps=deps, request=request)
+        # The demo's moves (立案, 处置, 结案) need nothing beyond a note and photos.
+        inputs = TRANSITIONS[action].input(note=NOTES.get(action, ""), attachments=photos)
+        await transition(case_id, action, inputs, actor=None, deps=deps)

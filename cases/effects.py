@@ -2,31 +2,33 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from cases import clock, notices, photos, sla, tasks
+from cases import clock, events, photos, sla, tasks
 from cases.const import (
     Action,
     AttachmentKind,
     CaseStatus,
     Stage,
     TaskKind,
-    Urgency,
 )
 from cases.deps import Deps
 from cases.dispatch import resolve_department
 from cases.errors import InvalidTransition
 from cases.models import Case, CaseEvent
 from cases.policy import Limit
+from cases.schemas import ActionIn, DecisionIn, DispatchIn, ExtendIn, RegisterIn, ResultIn
 from core.auth.const import Role
 from core.auth.service import Principal
 from core.errors import Forbidden, ValidationFailed
 
 if TYPE_CHECKING:
-    from cases.states import Request
+    from cases.states import Reporters
 
 S = CaseStatus
+InputT = TypeVar("InputT", bound=ActionIn)
 ATTACHMENT_KIND = {
     Action.VERIFY_RESULT: AttachmentKind.VERIFY,
     Action.RECEIVE: AttachmentKind.BEFORE,
@@ -47,8 +49,15 @@ class Plan:
     open_task: TaskKind | None = None
 
 
-def _need_note(request: Request, what: str) -> None:
-    if len(request.note.strip()) < 2:
+def _as(inputs: ActionIn, kind: type[InputT]) -> InputT:
+    # TRANSITIONS names each action's input model and transition() checks it.
+    if not isinstance(inputs, kind):
+        raise TypeError(f"expected {kind.__name__}, got {type(inputs).__name__}")
+    return inputs
+
+
+def _need_note(inputs: ActionIn, what: str) -> None:
+    if len(inputs.note.strip()) < 2:
         raise ValidationFailed(
             f"{what} needs a note",
             message=f"请填写{what}的理由",
@@ -82,13 +91,13 @@ def _own_department(case: Case, actor: Principal | None) -> None:
 
 
 async def plan(  # noqa: C901  (one arm per action reads better than a dispatch table of helpers)
-    case: Case, action: Action, *, actor: Principal | None, deps: Deps, request: Request
+    case: Case, action: Action, inputs: ActionIn, *, actor: Principal | None, deps: Deps
 ) -> Plan:
     """Decide the new status and columns for an action, checking its inputs."""
     now = deps.now()
-    p = request.params
-    urgency = Urgency(p.get("urgency") or case.urgency)
-    category = p.get("category_code") or case.category_code
+    reg = inputs if isinstance(inputs, RegisterIn) else None
+    urgency = (reg.urgency if reg else None) or case.urgency
+    category = (reg.category_code if reg else None) or case.category_code
 
     def restart(stage: Stage) -> dict[str, Any]:
         return clock.start(deps, stage, category=category, urgency=urgency, now=now)
@@ -104,9 +113,9 @@ async def plan(  # noqa: C901  (one arm per action reads better than a dispatch 
             _need_grid(case, "核实")
             return Plan(S.VERIFYING, restart(Stage.VERIFY), open_task=TaskKind.VERIFY)
         case Action.VERIFY_RESULT:  # back to the acceptor, with the finding
-            passed = bool(p.get("passed"))
+            passed = _as(inputs, ResultIn).passed
             await tasks.finish_task(
-                case, TaskKind.VERIFY, actor=actor, passed=passed, note=request.note, now=now
+                case, TaskKind.VERIFY, actor=actor, passed=passed, note=inputs.note, now=now
             )
             return Plan(S.REPORTED, restart(Stage.REGISTER), {"passed": passed})
         case Action.REGISTER:  # 立案: needs a known category
@@ -131,12 +140,13 @@ async def plan(  # noqa: C901  (one arm per action reads better than a dispatch 
                 {"category_code": category, "urgency": urgency.value},
             )
         case Action.REJECT | Action.CANCEL:  # 不予立案 / 作废
-            _need_note(request, "不予立案" if action == Action.REJECT else "作废")
+            _need_note(inputs, "不予立案" if action == Action.REJECT else "作废")
             if case.status == S.VERIFYING:
                 await tasks.cancel_open(case, now=now)
             return Plan(S.REJECTED if action == Action.REJECT else S.CANCELLED, clock.fields(None))
         case Action.DISPATCH:  # 派遣 to the owning department
-            department = await resolve_department(case, p.get("department_id"), deps=deps)
+            chosen = _as(inputs, DispatchIn).department_id
+            department = await resolve_department(case, chosen, deps=deps)
             return Plan(
                 S.DISPATCHED,
                 restart(Stage.HANDLE)
@@ -148,7 +158,7 @@ async def plan(  # noqa: C901  (one arm per action reads better than a dispatch 
             return Plan(event_data={"received_at": now.isoformat()})
         case Action.RETURN:  # 回退: not ours, back to the dispatcher
             _own_department(case, actor)
-            _need_note(request, "回退")
+            _need_note(inputs, "回退")
             return Plan(
                 S.REGISTERED,
                 restart(Stage.DISPATCH) | {"department_id": None, "pending_request": None},
@@ -156,16 +166,14 @@ async def plan(  # noqa: C901  (one arm per action reads better than a dispatch 
             )
         case Action.EXTEND | Action.SUSPEND:  # asked by the department, approved by the centre
             _own_department(case, actor)
-            _need_note(request, "延期" if action == Action.EXTEND else "挂账")
-            return Plan(
-                fields={"pending_request": _pending(case, action, p)},
-                event_data=_pending(case, action, p),
-            )
+            _need_note(inputs, "延期" if action == Action.EXTEND else "挂账")
+            pending = _pending(case, inputs)
+            return Plan(fields={"pending_request": pending}, event_data=pending)
         case Action.APPROVE_EXTENSION:
-            return _approve_extension(case, deps, p, now)
+            return _approve_extension(case, deps, _as(inputs, DecisionIn), now)
         case Action.APPROVE_SUSPENSION:  # 挂账 stops the clock
             _pending_of(case, "suspend")
-            approved = bool(p.get("approved"))
+            approved = _as(inputs, DecisionIn).approved
             running = clock.clock_of(case)
             stopped = (
                 clock.fields(sla.pause(deps.calendar, running, now)) if approved and running else {}
@@ -181,7 +189,7 @@ async def plan(  # noqa: C901  (one arm per action reads better than a dispatch 
             return Plan(S.DISPATCHED, resumed)
         case Action.HANDLE:  # 处置, with after-photos as evidence
             _own_department(case, actor)
-            if not request.attachments:
+            if not inputs.attachments:
                 raise ValidationFailed(
                     "handle needs after-photos",
                     message="请上传处置后照片",
@@ -198,9 +206,9 @@ async def plan(  # noqa: C901  (one arm per action reads better than a dispatch 
             _need_grid(case, "核查")
             return Plan(fields=restart(Stage.CHECK), open_task=TaskKind.CHECK)
         case Action.CHECK_RESULT:  # passed: ready to close; failed: 返工
-            passed = bool(p.get("passed"))
+            passed = _as(inputs, ResultIn).passed
             await tasks.finish_task(
-                case, TaskKind.CHECK, actor=actor, passed=passed, note=request.note, now=now
+                case, TaskKind.CHECK, actor=actor, passed=passed, note=inputs.note, now=now
             )
             if passed:
                 return Plan(fields=clock.fields(None), event_data={"passed": True})
@@ -220,7 +228,7 @@ async def plan(  # noqa: C901  (one arm per action reads better than a dispatch 
         case Action.URGE:  # 督办
             return Plan(fields={"urge_count": case.urge_count + 1})
         case Action.REOPEN:  # 重办 after a justified 不满意
-            _need_note(request, "重办")
+            _need_note(inputs, "重办")
             return Plan(
                 S.DISPATCHED,
                 restart(Stage.HANDLE)
@@ -229,20 +237,14 @@ async def plan(  # noqa: C901  (one arm per action reads better than a dispatch 
     raise ValidationFailed(f"{action} has no plan")
 
 
-def _pending(case: Case, action: Action, p: Any) -> dict[str, Any]:
+def _pending(case: Case, inputs: ActionIn) -> dict[str, Any]:
     if case.pending_request:
         raise ValidationFailed(
             "a request is pending", code="request_pending", message="已有待审批的申请"
         )
-    if action == Action.SUSPEND:
+    if not isinstance(inputs, ExtendIn):  # 挂账
         return {"kind": "suspend"}
-    if not p.get("amount") or not p.get("unit"):
-        raise ValidationFailed(
-            "extension needs amount and unit",
-            message="请填写延期时长",
-            extra={"fields": [{"field": "amount", "message": "必填"}]},
-        )
-    limit = Limit(amount=p["amount"], unit=p["unit"])
+    limit = Limit(amount=inputs.amount, unit=inputs.unit)
     return {"kind": "extend", "amount": limit.amount, "unit": limit.unit.value}
 
 
@@ -255,9 +257,9 @@ def _pending_of(case: Case, kind: str) -> dict[str, Any]:
     return pending
 
 
-def _approve_extension(case: Case, deps: Deps, p: Any, now: Any) -> Plan:
+def _approve_extension(case: Case, deps: Deps, inputs: DecisionIn, now: dt.datetime) -> Plan:
     pending = _pending_of(case, "extend")
-    approved = bool(p.get("approved"))
+    approved = inputs.approved
     running = clock.clock_of(case)
     fields: dict[str, Any] = {"pending_request": None}
     if approved and running is not None:
@@ -266,38 +268,32 @@ def _approve_extension(case: Case, deps: Deps, p: Any, now: Any) -> Plan:
     return Plan(fields=fields, event_data={"approved": approved, **pending})
 
 
+async def open_task(case: Case, plan: Plan, *, deps: Deps) -> dict[str, Any]:
+    """Open the 核实/核查 task the plan asks for; return what the timeline row records of it."""
+    if plan.open_task is None:
+        return {}
+    task = await tasks.open_task(
+        case,
+        plan.open_task,
+        now=deps.now(),
+        minutes=deps.policy.workflow.task_minutes,
+        chooser=deps.hooks.inspector,
+    )
+    return {"task_id": task.id, "inspector_id": task.inspector_id}
+
+
 async def apply(
     case: Case,
     event: CaseEvent,
-    plan: Plan,
+    inputs: ActionIn,
     *,
     actor: Principal | None,
     deps: Deps,
-    request: Request,
+    reporters: Reporters | None,
 ) -> list[int]:
-    """Write what follows from the plan: attachments, tasks, outbox rows; return their ids."""
-    now = deps.now()
+    """Attach the move's photos and publish its event; return the outbox ids to kick."""
     staff = actor.id if actor is not None and actor.is_staff else None
     citizen = actor.id if actor is not None and not actor.is_staff else None
     kind = ATTACHMENT_KIND.get(Action(event.action), AttachmentKind.OTHER)
-    await photos.attach(case, event, request.attachments, kind, citizen_id=citizen, staff_id=staff)
-    ids = []
-    if plan.open_task is not None:
-        task = await tasks.open_task(
-            case, plan.open_task, now=now, minutes=deps.policy.workflow.task_minutes
-        )
-        # The inspector hears of the task; an unassigned one is the centre's to place.
-        to = (
-            {"audience": "inspector", "inspector_id": task.inspector_id}
-            if task.inspector_id
-            else {"audience": "centre"}
-        )
-        ids += await notices.to_staff(case, event, {"task_id": task.id, **to})
-    action = Action(event.action)
-    if action in notices.TOLD_TO_REPORTER:
-        ids += await notices.to_reporters(case.id, event, known=request.reporters)
-    if action in notices.TOLD_TO_DEPARTMENT:
-        department = plan.fields.get("department_id", case.department_id)
-        to = {"audience": "department", "department_id": department}
-        ids += await notices.to_staff(case, event, to)
-    return ids
+    await photos.attach(case, event, inputs.attachments, kind, citizen_id=citizen, staff_id=staff)
+    return await events.publish(case, event, deps=deps, reporters=reporters)

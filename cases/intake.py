@@ -5,67 +5,49 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from cases import clock, photos
+from cases import clock, events, photos
 from cases.catalog import Category
 from cases.const import OPEN_STATUSES, Action, AttachmentKind, CaseStatus, Source, Stage, Urgency
 from cases.deps import Deps
 from cases.models import Case, CaseEvent, Report
-from cases.states import Request, apply_in_transaction
+from cases.schemas import DispatchIn, IntakeDraft, NoteIn, RegisterIn
+from cases.states import Reporters, apply_in_transaction
+from core.auth.const import CITIZEN, Role
+from core.auth.service import Principal
 from core.errors import CityloopError, Conflict, ValidationFailed
-from core.geo import CoordSystem, distance_m
+from core.geo import distance_m
 from core.org.service import Place
 from core.timeutil import to_local, utc
-from core.types import Id, Instant
 
 log = logging.getLogger(__name__)
-MAX_TEXT = 2000
-MAX_PHOTOS = 9  # WeChat's own limit for one message's pictures
 
 
-class Location(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    lon: float = Field(ge=-180, le=180)
-    lat: float = Field(ge=-90, le=90)
-    crs: CoordSystem = CoordSystem.WGS84
-
-
-class Reporter(BaseModel):
-    """Who reported: a citizen identity from a channel, or a staff member."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    citizen_id: Id | None = None
-    staff_id: Id | None = None
+# A citizen's report takes its source from the channel of their identity.
+CITIZEN_SOURCES = frozenset({Source.WECHAT_OA, Source.WECHAT_MP, Source.HOTLINE, Source.WEB})
+# A staff member's client, when they named one at login, else their role.
+STAFF_CLIENTS = frozenset({Source.GRID_APP, Source.HOTLINE, Source.WEB})
+SOURCE_OF_ROLE = {Role.INSPECTOR: Source.GRID_APP, Role.AGENT: Source.HOTLINE}
 
 
-class IntakeDraft(BaseModel):
-    """What a channel submits; `submit` turns it into a case."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    source: Source
-    idempotency_key: str = Field(min_length=1, max_length=128)
-    reporter: Reporter = Reporter()
-    category_code: str | None = Field(None, max_length=16)
-    description: str = Field("", max_length=MAX_TEXT)
-    location: Location | None = None
-    address: str = Field("", max_length=200)
-    attachments: tuple[Id, ...] = Field((), max_length=MAX_PHOTOS)
-    occurred_at: Instant | None = None
-    urgency: Urgency | None = None
-    extras: dict[str, Any] = Field(default_factory=dict)
+def source_of(who: Principal) -> Source:
+    """The source of a report by this caller: their channel, client or role."""
+    if who.kind == CITIZEN:
+        channel = who.channel or ""
+        return Source(channel) if channel in CITIZEN_SOURCES else Source.WEB
+    if who.client and who.client in STAFF_CLIENTS:
+        return Source(who.client)
+    return next((s for r, s in SOURCE_OF_ROLE.items() if r in who.roles), Source.WEB)
 
 
 @dataclass(frozen=True)
 class IntakeResult:
+    """What submit did: the case (new or joined), the report, whether it was new or merged."""
+
     case: Case
     report: Report
     created: bool  # False: the same (source, key) was submitted before
@@ -151,14 +133,14 @@ async def _persist(
     now = deps.now()
     parent = await _duplicate_of(category, place, deps, now) if category and place else None
     if parent is not None:
-        return await _merge(parent, draft, place, deps), []
+        return await _merge(parent, draft, place, deps)
     case = await _new_case(draft, category, place, deps, now)
     report = await _report(case, draft, place, duplicate=False)
-    await _report_event(case, draft, report, Action.REPORT, None)
     citizen = draft.reporter.citizen_id
     reporters = ((report.id, draft.source.value, citizen),) if citizen is not None else ()
-    case, outbox_ids = await _first_moves(case, draft, category, place, deps, reporters)
-    return IntakeResult(case, report, True, False), outbox_ids
+    outbox_ids = await _report_event(case, draft, report, Action.REPORT, None, deps, reporters)
+    case, more = await _first_moves(case, draft, category, place, deps, reporters)
+    return IntakeResult(case, report, True, False), outbox_ids + more
 
 
 def _actor_kind(draft: IntakeDraft) -> str:
@@ -185,8 +167,11 @@ async def _new_case(
         street_id=place.street_id if place else None,
         **clock.start(deps, Stage.ACCEPT, category=None, urgency=urgency, now=now),
     )
-    # Human-readable and unique: the local date, then the row id (no counter to contend on).
-    number = f"{to_local(now):%Y%m%d}{case.id:08d}"
+    # Human-readable and unique: the city's format over the local date and the row id (no
+    # counter to contend on).
+    number = deps.policy.workflow.number(
+        case_id=case.id, local_date=to_local(now).date(), city=deps.policy.city_code
+    )
     await Case.filter(id=case.id).update(number=number)
     case.number = number
     return case
@@ -239,17 +224,25 @@ async def _duplicate_of(
     return min(near, key=lambda n: (n[0], n[1]))[2] if near else None
 
 
-async def _merge(parent: Case, draft: IntakeDraft, place: Place | None, deps: Deps) -> IntakeResult:
+async def _merge(
+    parent: Case, draft: IntakeDraft, place: Place | None, deps: Deps
+) -> tuple[IntakeResult, list[int]]:
     report = await _report(parent, draft, place, duplicate=True)
     await Case.filter(id=parent.id).update(report_count=F("report_count") + 1)
-    await _report_event(parent, draft, report, Action.DUPLICATE, parent.status)
-    return IntakeResult(await Case.get(id=parent.id), report, True, True)
+    ids = await _report_event(parent, draft, report, Action.DUPLICATE, parent.status, deps, None)
+    return IntakeResult(await Case.get(id=parent.id), report, True, True), ids
 
 
 async def _report_event(
-    case: Case, draft: IntakeDraft, report: Report, action: Action, status: CaseStatus | None
-) -> None:
-    """The timeline row of a report (the first, or one merged in), with its photos."""
+    case: Case,
+    draft: IntakeDraft,
+    report: Report,
+    action: Action,
+    status: CaseStatus | None,
+    deps: Deps,
+    reporters: Reporters | None,
+) -> list[int]:
+    """The timeline row of a report (the first, or one merged in), its photos and event."""
     event = await CaseEvent.create(
         case_id=case.id,
         action=action,
@@ -262,6 +255,7 @@ async def _report_event(
     )
     owner = {"citizen_id": draft.reporter.citizen_id, "staff_id": draft.reporter.staff_id}
     await photos.attach(case, event, draft.attachments, AttachmentKind.REPORT, **owner)
+    return await events.publish(case, event, deps=deps, reporters=reporters)
 
 
 async def _first_moves(
@@ -270,7 +264,7 @@ async def _first_moves(
     category: Category | None,
     place: Place | None,
     deps: Deps,
-    reporters: tuple[tuple[int, str, int], ...],
+    reporters: Reporters,
 ) -> tuple[Case, list[int]]:
     """自动立案/自动派遣 where the profile allows it for this source; else 核实 for public ones."""
     rules = deps.policy.for_category(category.code) if category else None
@@ -279,9 +273,10 @@ async def _first_moves(
         case, ids = await apply_in_transaction(
             case,
             Action.REGISTER,
+            RegisterIn(note="自动立案"),
             actor=None,
             deps=deps,
-            request=Request(note="自动立案", reporters=reporters),
+            reporters=reporters,
         )
         if draft.source in rules.auto_dispatch:
             case, more = await _auto_dispatch(case, deps, reporters)
@@ -290,23 +285,23 @@ async def _first_moves(
         case, ids = await apply_in_transaction(
             case,
             Action.VERIFY,
+            NoteIn(note="自动派发核实"),
             actor=None,
             deps=deps,
-            request=Request(note="自动派发核实", reporters=reporters),
+            reporters=reporters,
         )
     return case, ids
 
 
-async def _auto_dispatch(
-    case: Case, deps: Deps, reporters: tuple[tuple[int, str, int], ...]
-) -> tuple[Case, list[int]]:
+async def _auto_dispatch(case: Case, deps: Deps, reporters: Reporters) -> tuple[Case, list[int]]:
     try:
         return await apply_in_transaction(
             case,
             Action.DISPATCH,
+            DispatchIn(note="自动派遣"),
             actor=None,
             deps=deps,
-            request=Request(note="自动派遣", reporters=reporters),
+            reporters=reporters,
         )
     except ValidationFailed as err:
         # No department known for this category here: it waits for a dispatcher.

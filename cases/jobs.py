@@ -3,56 +3,38 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from tortoise import timezone
 from tortoise.transactions import in_transaction
 
-from cases.const import (
-    OPEN_STATUSES,
-    OVERDUE_JOB,
-    STAFF_NOTICE,
-    Action,
-    CaseStatus,
-    Stage,
-    TaskStatus,
-)
-from cases.models import Case, CaseEvent, InspectorTask
-from core.jobs import outbox
-from core.jobs.registry import PeriodicContext, handler_for, periodic
+from cases import events
+from cases.const import OPEN_STATUSES, OVERDUE_JOB, Action, CaseStatus
+from cases.deps import Deps, deps_of
+from cases.models import Case, CaseEvent
+from core.jobs.registry import PeriodicContext, periodic
 
 log = logging.getLogger(__name__)
 BATCH = 500
 
 
-async def _late_stage_owner(row: dict[str, Any]) -> dict[str, Any]:
-    """Who answers for a late stage: the department, the task's inspector, or the centre."""
-    if row["stage"] == Stage.HANDLE and row["department_id"]:
-        return {"audience": "department", "department_id": row["department_id"]}
-    if row["stage"] in (Stage.VERIFY, Stage.CHECK):
-        task = await InspectorTask.filter(case_id=row["id"], status=TaskStatus.OPEN).first()
-        if task is not None and task.inspector_id is not None:
-            return {"audience": "inspector", "inspector_id": task.inspector_id}
-    return {"audience": "centre"}
-
-
 @periodic(OVERDUE_JOB, every_s=60)
 async def mark_overdue(ctx: PeriodicContext) -> None:
-    """Flag cases whose stage deadline passed, once per stage, and tell their department."""
-    ids = await mark_overdue_now()
-    if handler_for(STAFF_NOTICE) is not None:  # else the notices wait for a channel
-        await ctx.queue.kick(ids)
+    """Flag cases whose stage deadline passed, once per stage, and tell who answers for it."""
+    await ctx.queue.kick(await mark_overdue_now(deps_of(ctx)))
 
 
-async def mark_overdue_now() -> list[int]:
-    """Do one pass of the overdue marker; return the ids of the notices written."""
+async def mark_overdue_now(deps: Deps | None = None) -> list[int]:
+    """Do one pass of the overdue marker; return the ids of the outbox rows to kick.
+
+    Without deps (a test, a script), notices follow the default workflow.
+    """
     now = timezone.now()
     running = [s for s in OPEN_STATUSES if s != CaseStatus.SUSPENDED]
     due = (
         await Case.filter(overdue=False, deadline_at__lt=now, status__in=running)
         .order_by("deadline_at")
         .limit(BATCH)
-        .values("id", "status", "stage", "department_id", "deadline_at")
+        .values("id", "status", "stage", "deadline_at")
     )
     outbox_ids = []
     for row in due:
@@ -72,17 +54,8 @@ async def mark_overdue_now() -> list[int]:
                 actor_kind="system",
                 data={"stage": row["stage"], "deadline_at": row["deadline_at"].isoformat()},
             )
-            item = await outbox.add(
-                STAFF_NOTICE,
-                {
-                    "case_id": row["id"],
-                    "event_id": event.id,
-                    "action": Action.OVERDUE.value,
-                    "stage": row["stage"],
-                    **await _late_stage_owner(row),
-                },
-            )
-            outbox_ids.append(item.id)
+            case = await Case.get(id=row["id"])
+            outbox_ids += await events.publish(case, event, deps=deps)
     if due:
         log.info("marked %d cases overdue", len(outbox_ids))
     return outbox_ids

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import tomllib
 from importlib.resources import files
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from cases.catalog import Catalog, Category, load_catalog
-from cases.const import Source, Stage, Urgency
+from cases.const import Action, Source, Stage, Urgency
 from core.calendar import TimeUnit
 from core.config import CityProfile
 from core.errors import ConfigError
@@ -79,14 +87,75 @@ class Workflow(BaseModel):
         },
         description="处置时限 for categories without their own",
     )
+    case_number: str = Field(
+        "{date:%Y%m%d}{id:08d}",
+        description="案件编号: a format with {date} (local), {id} (row id), {city} (行政区划代码)",
+    )
+    told_reporter: frozenset[Action] = Field(
+        frozenset(
+            {
+                Action.REGISTER,
+                Action.REJECT,
+                Action.DISPATCH,
+                Action.HANDLE,
+                Action.CLOSE,
+                Action.CANCEL,
+                Action.REOPEN,
+            }
+        ),
+        description="moves a citizen reporter hears of through their own channel",
+    )
+    told_department: frozenset[Action] = Field(
+        frozenset({Action.DISPATCH, Action.REWORK, Action.REOPEN, Action.RESUME, Action.URGE}),
+        description="moves the case's department hears of (new or returning work, 督办)",
+    )
+    citizen_sees: frozenset[Action] = Field(
+        frozenset(
+            {
+                Action.REPORT,
+                Action.DUPLICATE,
+                Action.VERIFY,
+                Action.REGISTER,
+                Action.REJECT,
+                Action.DISPATCH,
+                Action.HANDLE,
+                Action.REWORK,
+                Action.CLOSE,
+                Action.CANCEL,
+                Action.REOPEN,
+            }
+        ),
+        description="moves shown on a citizen's timeline (without staff notes)",
+    )
+
+    @field_validator("case_number")
+    @classmethod
+    def _number_format(cls, value: str) -> str:
+        try:
+            sample = value.format(date=dt.date(2026, 12, 31), id=123, city="330100")
+        except (KeyError, IndexError, ValueError) as err:
+            raise ValueError(f"not a format of date, id and city: {err}") from err
+        if "{id" not in value or not 1 <= len(sample) <= 24:
+            raise ValueError("must contain {id} and give at most 24 characters")
+        return value
+
+    def number(self, *, case_id: int, local_date: dt.date, city: str) -> str:
+        """The case number of a new case."""
+        return self.case_number.format(date=local_date, id=case_id, city=city)
 
 
 class CasePolicy:
     """The catalog the city chose, its extensions, and the rules per category."""
 
     def __init__(
-        self, catalog: Catalog, categories: dict[str, CategoryPolicy], workflow: Workflow
+        self,
+        catalog: Catalog,
+        categories: dict[str, CategoryPolicy],
+        workflow: Workflow,
+        *,
+        city_code: str = "330100",
     ) -> None:
+        self.city_code = city_code
         self.catalog = catalog
         self.categories = categories
         self.workflow = workflow
@@ -144,7 +213,7 @@ def load_policy(profile: CityProfile) -> CasePolicy:
         workflow = Workflow.model_validate(profile.workflow)
     except ValidationError as err:
         raise ConfigError(_problems("workflow", err)) from err
-    policy = CasePolicy(catalog, categories, workflow)
+    policy = CasePolicy(catalog, categories, workflow, city_code=profile.code)
     if policy.unreviewed():
         log.warning(
             "%d categories use demo defaults a city must review: %s",

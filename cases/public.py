@@ -3,28 +3,11 @@ notes, other reporters' words or photos, tasks or pending requests."""
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any
 
 from cases.const import Action, AttachmentKind
 from cases.models import CaseEvent, Report
 from cases.schemas import CaseOut
-
-# Moves a reporter is told of; others (督办, 超期, internal requests) stay inside.
-SHOWN: Final = frozenset(
-    {
-        Action.REPORT,
-        Action.DUPLICATE,
-        Action.VERIFY,
-        Action.REGISTER,
-        Action.REJECT,
-        Action.DISPATCH,
-        Action.HANDLE,
-        Action.REWORK,
-        Action.CLOSE,
-        Action.CANCEL,
-        Action.REOPEN,
-    }
-)
 
 
 async def own_reports(citizen_id: int, case_ids: list[int]) -> dict[int, tuple[str, set[int]]]:
@@ -52,13 +35,19 @@ def _own_event(e: CaseEvent, report_ids: set[int]) -> bool:
     return e.action in (Action.REPORT, Action.DUPLICATE) and e.data.get("report_id") in report_ids
 
 
-def events_for_citizen(events: list[CaseEvent], report_ids: set[int]) -> list[CaseEvent]:
-    """Their own report events in full; other shown moves without notes, actors or data."""
+def events_for_citizen(
+    events: list[CaseEvent], report_ids: set[int], shown: frozenset[Action]
+) -> list[CaseEvent]:
+    """Their own report events in full; the city's shown moves without notes, actors, data.
+
+    `shown` is the profile's `workflow.citizen_sees` (督办, 超期 and internal requests stay
+    inside by default).
+    """
     shown = []
     for e in events:
         if _own_event(e, report_ids):
             shown.append(e)
-        elif e.action in SHOWN and e.action not in (Action.REPORT, Action.DUPLICATE):
+        elif e.action in shown and e.action not in (Action.REPORT, Action.DUPLICATE):
             shown.append(
                 CaseEvent(
                     id=e.id,

@@ -1,52 +1,147 @@
-"""Case API input and output shapes."""
+"""Case shapes: what a channel submits, each action's input, what is shown, the events."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cases.const import Light, Source, Urgency
-from cases.intake import MAX_PHOTOS, MAX_TEXT, Location
+from cases.const import MAX_PHOTOS, MAX_TEXT, Action, CaseStatus, Light, Source, Urgency
 from core.calendar import TimeUnit
+from core.geo import CoordSystem
 from core.timeutil import LocalDatetime
 from core.types import Id, Instant
 
+# --- what a channel submits (the one door in: cases.submit) ----------------------------------
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+
+class Location(BaseModel):
+    """A point and the coordinate system it came in (WeChat's pickers give GCJ-02)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+    crs: CoordSystem = CoordSystem.WGS84
+
+
+class Reporter(BaseModel):
+    """Who reported: a citizen identity from a channel, or a staff member."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    citizen_id: Id | None = None
+    staff_id: Id | None = None
+
+
+class IntakeDraft(BaseModel):
+    """What a channel submits; `submit` turns it into a case."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: Source
+    idempotency_key: str = Field(min_length=1, max_length=128)
+    reporter: Reporter = Reporter()
+    category_code: str | None = Field(None, max_length=16)
+    description: str = Field("", max_length=MAX_TEXT)
+    location: Location | None = None
+    address: str = Field("", max_length=200)
+    attachments: tuple[Id, ...] = Field((), max_length=MAX_PHOTOS)
+    occurred_at: Instant | None = None
+    urgency: Urgency | None = None
+    extras: dict[str, Any] = Field(default_factory=dict)
+
+
+# --- each action's input (cases.states.TRANSITIONS names one per move) ----------------------
+
+
+class ActionIn(BaseModel):
+    """What every action takes: the version seen, a note, photos as evidence."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     version: int | None = Field(
         None, ge=0, le=2_147_483_647, description="the case version you saw; 409 if it changed"
     )
     note: str = Field("", max_length=1000)
-    attachments: list[Id] = Field(default_factory=list, max_length=MAX_PHOTOS)
+    attachments: tuple[Id, ...] = Field((), max_length=MAX_PHOTOS)
 
 
-class NoteIn(_In):
+class NoteIn(ActionIn):
     """Accept, verify, check, close, cancel, reject, receive, resume, urge, reopen."""
 
 
-class RegisterIn(_In):
+class RegisterIn(ActionIn):
     category_code: str | None = Field(None, max_length=16)
     urgency: Urgency | None = None
 
 
-class DispatchIn(_In):
+class DispatchIn(ActionIn):
     department_id: Id | None = Field(None, description="omit: the rules decide")
 
 
-class ExtendIn(_In):
+class ExtendIn(ActionIn):
     amount: float = Field(gt=0, le=365)
     unit: TimeUnit
 
 
-class DecisionIn(_In):
+class DecisionIn(ActionIn):
     approved: bool
 
 
-class ResultIn(_In):
+class ResultIn(ActionIn):
     passed: bool
+
+
+# --- events and notices (what subscribers and channels receive) -----------------------------
+
+
+class CaseEventPayload(BaseModel):
+    """One timeline row as an event `case.<action>`: what every subscriber gets."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event: str = Field(description="case.<action>, e.g. case.close")
+    case_id: int
+    event_id: int
+    action: Action
+    from_status: CaseStatus | None
+    to_status: CaseStatus
+    actor_kind: str = Field(description="staff, citizen or system")
+    actor_id: int | None = Field(description="the staff member, if one acted")
+    source: Source = Field(description="the case's source (its first report's channel)")
+    department_id: int | None = Field(description="the case's department after the move")
+    at: dt.datetime = Field(description="when, aware UTC")
+    data: dict[str, Any] = Field(default_factory=dict, description="the move's own details")
+
+
+class ReporterNotice(BaseModel):
+    """A citizen reporter hears of a move (outbox kind notify.<their channel>)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    case_id: int
+    event_id: int
+    report_id: int
+    citizen_id: int
+    action: Action
+    status: CaseStatus
+
+
+class StaffNotice(BaseModel):
+    """Staff hear of new work, tasks, 督办 and lateness (outbox kind notify.staff)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    case_id: int
+    event_id: int
+    action: Action
+    audience: Literal["department", "inspector", "centre"]
+    department_id: int | None = None
+    inspector_id: int | None = None
+    task_id: int | None = None
+    stage: str | None = None
 
 
 class ReportIn(BaseModel):
@@ -62,6 +157,9 @@ class ReportIn(BaseModel):
     attachments: list[Id] = Field(default_factory=list, max_length=MAX_PHOTOS)
     occurred_at: Instant | None = None
     urgency: Urgency | None = None
+
+
+# --- what is shown ---------------------------------------------------------------------------
 
 
 class CaseOut(BaseModel):
@@ -238,3 +336,32 @@ class RuleOut(BaseModel):
 
 class RuleList(BaseModel):
     items: list[RuleOut]
+
+
+class TimelineItem(BaseModel):
+    """One move as a person reads it."""
+
+    action: str
+    action_name: str
+    status: str
+    status_name: str
+    note: str
+    at: LocalDatetime
+
+
+class CaseView(BaseModel):
+    """One case as a citizen or a staff member sees it: what a channel words a message from."""
+
+    id: int
+    number: str | None
+    status: str
+    status_name: str
+    category_name: str | None
+    description: str = Field(description="a citizen's own words; the first report's for staff")
+    address: str
+    deadline_at: LocalDatetime | None
+    light: Light
+    created_at: LocalDatetime
+    closed_at: LocalDatetime | None
+    timeline: list[TimelineItem]
+    photos: list[AttachmentOut] = Field(description="public copies only (no metadata)")

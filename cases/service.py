@@ -18,9 +18,11 @@ from cases.schemas import (
     CaseOut,
     CasePage,
     CaseQuery,
+    CaseView,
     EventOut,
     ReportOut,
     TaskOut,
+    TimelineItem,
 )
 from core.auth.const import CITIZEN, Role
 from core.auth.models import Citizen
@@ -171,13 +173,44 @@ async def detail(case: Case, who: Principal, deps: Deps) -> CaseDetail:
         text, report_ids = (await public.own_reports(who.id, [case.id])).get(case.id, ("", set()))
         out = public.case_for_citizen(out, text)
         links = public.attachments_for_citizen(links, events, report_ids)
-        events, tasks = public.events_for_citizen(events, report_ids), []
+        shown = deps.policy.workflow.citizen_sees
+        events, tasks = public.events_for_citizen(events, report_ids, shown), []
     return CaseDetail(
         **out.model_dump(),
         timeline=[_event_out(e) for e in events],
         attachments=[_attachment_out(a, media[a["media_id"]]) for a in links],
         reports=await _reports_out(case, who),
         tasks=[task_out(t) for t in tasks],
+    )
+
+
+async def case_view(case_id: int, *, viewer: Principal, deps: Deps) -> CaseView:
+    """One case as this viewer sees it (a citizen: their own report and the public moves)."""
+    shown = await detail(await get_visible(case_id, viewer), viewer, deps)
+    return CaseView(
+        id=shown.id,
+        number=shown.number,
+        status=shown.status,
+        status_name=shown.status_name,
+        category_name=shown.category_name,
+        description=shown.description,
+        address=shown.address,
+        deadline_at=shown.deadline_at,
+        light=shown.light,
+        created_at=shown.created_at,
+        closed_at=shown.closed_at,
+        timeline=[
+            TimelineItem(
+                action=e.action,
+                action_name=e.action_name,
+                status=e.to_status,
+                status_name=STATUS_NAMES[CaseStatus(e.to_status)],
+                note=e.note,
+                at=e.created_at,
+            )
+            for e in shown.timeline
+        ],
+        photos=shown.attachments,
     )
 
 

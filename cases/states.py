@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -16,6 +15,7 @@ from cases.const import ACTION_NAMES, OPEN_STATUSES, STATUS_NAMES, Action, CaseS
 from cases.deps import Deps
 from cases.errors import CaseChanged, InvalidTransition
 from cases.models import Case, CaseEvent
+from cases.schemas import ActionIn, DecisionIn, DispatchIn, ExtendIn, NoteIn, RegisterIn, ResultIn
 from core.auth.const import Role
 from core.auth.service import Principal
 from core.errors import Forbidden, NotFound
@@ -24,15 +24,18 @@ from core.timeutil import utc
 S = CaseStatus
 R = Role
 CENTRE: Final = frozenset({R.ACCEPTOR, R.SHIFT_LEAD})
+# (report id, source, citizen id) of a case's citizen reporters.
+Reporters = tuple[tuple[int, str, int], ...]
 
 
 @dataclass(frozen=True)
 class Move:
-    """An action: from which statuses, to which (None: unchanged), by which roles."""
+    """An action: from which statuses, to which (None: unchanged), by which roles, its input."""
 
     sources: frozenset[CaseStatus]
     target: CaseStatus | None
     roles: frozenset[str]
+    input: type[ActionIn]
     # Targets the action may pick from its input instead (e.g. 核查 failed → 返工).
     alternatives: frozenset[CaseStatus] = field(default_factory=frozenset)
 
@@ -41,74 +44,91 @@ def _m(
     sources: set[CaseStatus],
     target: CaseStatus | None,
     *roles: str,
+    input: type[ActionIn] = NoteIn,
     alt: frozenset[S] = frozenset(),
 ) -> Move:
-    return Move(frozenset(sources), target, frozenset(roles), alt)
+    return Move(frozenset(sources), target, frozenset(roles), input, alt)
 
 
 TRANSITIONS: Final[dict[Action, Move]] = {
     Action.ACCEPT: _m({S.REPORTED}, None, R.ACCEPTOR, R.SHIFT_LEAD),
     Action.VERIFY: _m({S.REPORTED}, S.VERIFYING, R.ACCEPTOR, R.SHIFT_LEAD, R.DISPATCHER),
-    Action.VERIFY_RESULT: _m({S.VERIFYING}, S.REPORTED, R.INSPECTOR),
-    Action.REGISTER: _m({S.REPORTED, S.VERIFYING}, S.REGISTERED, R.ACCEPTOR, R.SHIFT_LEAD),
+    Action.VERIFY_RESULT: _m({S.VERIFYING}, S.REPORTED, R.INSPECTOR, input=ResultIn),
+    Action.REGISTER: _m(
+        {S.REPORTED, S.VERIFYING}, S.REGISTERED, R.ACCEPTOR, R.SHIFT_LEAD, input=RegisterIn
+    ),
     Action.REJECT: _m({S.REPORTED, S.VERIFYING}, S.REJECTED, R.ACCEPTOR, R.SHIFT_LEAD),
-    Action.DISPATCH: _m({S.REGISTERED}, S.DISPATCHED, R.DISPATCHER, R.SHIFT_LEAD),
+    Action.DISPATCH: _m({S.REGISTERED}, S.DISPATCHED, R.DISPATCHER, R.SHIFT_LEAD, input=DispatchIn),
     Action.RECEIVE: _m({S.DISPATCHED}, None, R.HANDLER),
     Action.RETURN: _m({S.DISPATCHED}, S.REGISTERED, R.HANDLER),
-    Action.EXTEND: _m({S.DISPATCHED}, None, R.HANDLER),
-    Action.APPROVE_EXTENSION: _m({S.DISPATCHED}, None, R.DISPATCHER, R.SHIFT_LEAD),
+    Action.EXTEND: _m({S.DISPATCHED}, None, R.HANDLER, input=ExtendIn),
+    Action.APPROVE_EXTENSION: _m(
+        {S.DISPATCHED}, None, R.DISPATCHER, R.SHIFT_LEAD, input=DecisionIn
+    ),
     Action.HANDLE: _m({S.DISPATCHED}, S.HANDLED, R.HANDLER),
     Action.CHECK: _m({S.HANDLED}, None, R.ACCEPTOR, R.SHIFT_LEAD, R.DISPATCHER),
-    Action.CHECK_RESULT: _m({S.HANDLED}, None, R.INSPECTOR, alt=frozenset({S.DISPATCHED})),
+    Action.CHECK_RESULT: _m(
+        {S.HANDLED}, None, R.INSPECTOR, input=ResultIn, alt=frozenset({S.DISPATCHED})
+    ),
     Action.CLOSE: _m({S.HANDLED}, S.CLOSED, R.ACCEPTOR, R.SHIFT_LEAD),
     Action.CANCEL: _m({S.REPORTED, S.VERIFYING, S.REGISTERED}, S.CANCELLED, R.SHIFT_LEAD),
     Action.SUSPEND: _m({S.DISPATCHED}, None, R.HANDLER, R.DISPATCHER),
-    Action.APPROVE_SUSPENSION: _m({S.DISPATCHED}, None, R.SHIFT_LEAD, alt=frozenset({S.SUSPENDED})),
+    Action.APPROVE_SUSPENSION: _m(
+        {S.DISPATCHED}, None, R.SHIFT_LEAD, input=DecisionIn, alt=frozenset({S.SUSPENDED})
+    ),
     Action.RESUME: _m({S.SUSPENDED}, S.DISPATCHED, R.SHIFT_LEAD, R.DISPATCHER),
     Action.URGE: _m(set(OPEN_STATUSES), None, R.SHIFT_LEAD),
     Action.REOPEN: _m({S.CLOSED}, S.DISPATCHED, R.SHIFT_LEAD),
 }
 
 
-@dataclass(frozen=True)
-class Request:
-    """What the actor asks: the note, photos, and the action's own inputs."""
-
-    note: str = ""
-    attachments: Sequence[int] = ()
-    params: Mapping[str, Any] = field(default_factory=dict)
-    version: int | None = None  # the version the actor saw; None: do not check
-    # (report id, source, citizen id) of the case's citizen reporters when the caller knows
-    # them (intake, for the case it just made); None: read them.
-    reporters: tuple[tuple[int, str, int], ...] | None = None
-
-
 def _allowed(move: Move, actor: Principal | None) -> bool:
     return actor is None or actor.has_any(move.roles)
 
 
+def allowed_actions(case: Case, actor: Principal) -> list[Action]:
+    """The actions this actor's roles allow from the case's status (inputs aside)."""
+    return [
+        action
+        for action, move in TRANSITIONS.items()
+        if case.status in move.sources and _allowed(move, actor)
+    ]
+
+
 async def transition(
-    case_id: int, action: Action, *, actor: Principal | None, deps: Deps, request: Request
+    case_id: int, action: Action, inputs: ActionIn, *, actor: Principal | None, deps: Deps
 ) -> Case:
-    """Apply an action to a case: check role and status, write status, timeline and effects."""
+    """Apply an action to a case: check role, status and input, write status, timeline, effects.
+
+    `inputs` is an instance of the action's input model (`TRANSITIONS[action].input`).
+    """
     async with in_transaction():
         case, outbox_ids = await apply_in_transaction(
-            case_id, action, actor=actor, deps=deps, request=request
+            case_id, action, inputs, actor=actor, deps=deps
         )
     await deps.kick(outbox_ids)
     return case
 
 
 async def apply_in_transaction(
-    case: Case | int, action: Action, *, actor: Principal | None, deps: Deps, request: Request
+    case: Case | int,
+    action: Action,
+    inputs: ActionIn,
+    *,
+    actor: Principal | None,
+    deps: Deps,
+    reporters: Reporters | None = None,
 ) -> tuple[Case, list[int]]:
     """Do transition's work inside the caller's transaction; return the case and outbox ids.
 
-    A caller that holds the case row it just wrote passes it, to save reading it again.
+    A caller that holds the case row it just wrote passes it, to save reading it again, and
+    the case's citizen reporters when it knows them (intake, for the case it just made).
     """
     move = TRANSITIONS.get(action)
     if move is None:
         raise InvalidTransition(f"{action} is not a user action")
+    if not isinstance(inputs, move.input):
+        raise TypeError(f"{action} takes {move.input.__name__}, not {type(inputs).__name__}")
     if not _allowed(move, actor):
         raise Forbidden(
             f"{action} needs {sorted(move.roles)}",
@@ -117,13 +137,14 @@ async def apply_in_transaction(
         )
     if not isinstance(case, Case):
         case = await _load(case)
-    _check_state(case, action, move, request)
-    plan = await effects.plan(case, action, actor=actor, deps=deps, request=request)
+    _check_state(case, action, move, inputs)
+    plan = await effects.plan(case, action, inputs, actor=actor, deps=deps)
     target = plan.status or case.status
     if target != case.status and target not in {move.target, *move.alternatives}:
         raise InvalidTransition(f"{action} cannot lead to {target}")
     written = plan.fields | {"status": target}
     await _write(case, written)
+    task = await effects.open_task(case, plan, deps=deps)
     event = await CaseEvent.create(
         case_id=case.id,
         action=plan.event_action or action,
@@ -131,13 +152,15 @@ async def apply_in_transaction(
         to_status=target,
         actor_id=actor.id if actor and actor.is_staff else None,
         actor_kind=actor.kind if actor else "system",
-        note=request.note,
-        data=plan.event_data,
+        note=inputs.note,
+        data=plan.event_data | task,
     )
-    outbox_ids = await effects.apply(case, event, plan, actor=actor, deps=deps, request=request)
     for name, value in written.items():
         setattr(case, name, value)
     case.version += 1
+    outbox_ids = await effects.apply(
+        case, event, inputs, actor=actor, deps=deps, reporters=reporters
+    )
     return case, outbox_ids
 
 
@@ -148,9 +171,9 @@ async def _load(case_id: int) -> Case:
     return case
 
 
-def _check_state(case: Case, action: Action, move: Move, request: Request) -> None:
-    if request.version is not None and request.version != case.version:
-        raise CaseChanged(f"case {case.id} is at version {case.version}, not {request.version}")
+def _check_state(case: Case, action: Action, move: Move, inputs: ActionIn) -> None:
+    if inputs.version is not None and inputs.version != case.version:
+        raise CaseChanged(f"case {case.id} is at version {case.version}, not {inputs.version}")
     if case.status not in move.sources:
         raise InvalidTransition(
             f"{action} not allowed from {case.status}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from cases.const import TaskKind, TaskStatus
 from cases.models import Case, InspectorTask
@@ -11,9 +12,14 @@ from core.errors import Forbidden, ValidationFailed
 from core.org.models import GridAssignment
 from core.timeutil import utc
 
+if TYPE_CHECKING:
+    from cases.hooks import InspectorChooser
 
-async def open_task(case: Case, kind: TaskKind, *, now: dt.datetime, minutes: int) -> InspectorTask:
-    """Give the case's grid inspector a task (unassigned if the grid has none)."""
+
+async def open_task(
+    case: Case, kind: TaskKind, *, now: dt.datetime, minutes: int, chooser: InspectorChooser
+) -> InspectorTask:
+    """Give one of the grid's inspectors a task (the city's hook picks; none: unassigned)."""
     existing = await InspectorTask.filter(
         case_id=case.id, kind=kind, status=TaskStatus.OPEN
     ).first()
@@ -22,8 +28,17 @@ async def open_task(case: Case, kind: TaskKind, *, now: dt.datetime, minutes: in
     grid_id = case.grid_id
     inspector_id = None
     if grid_id is not None:
-        assignment = await GridAssignment.filter(grid_id=grid_id).order_by("id").first()
-        inspector_id = assignment.staff_id if assignment else None
+        candidates = (
+            await GridAssignment.filter(grid_id=grid_id)
+            .order_by("id")
+            .values_list("staff_id", flat=True)
+        )
+        inspector_id = await chooser.choose(
+            case_id=case.id,
+            grid_id=grid_id,
+            kind=kind.value,
+            candidates=[int(str(c)) for c in candidates],
+        )
     return await InspectorTask.create(
         case_id=case.id,
         kind=kind,

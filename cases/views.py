@@ -4,33 +4,28 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel
 
 from cases import export, public, service
-from cases.const import Action, Source, TaskStatus, Urgency
-from cases.deps import Deps
-from cases.dispatch import DispatchCache, create_rule, delete_rule
-from cases.intake import IntakeDraft, Reporter, submit
+from cases.const import Action, TaskStatus, Urgency
+from cases.deps import deps_of
+from cases.dispatch import create_rule, delete_rule
+from cases.intake import source_of, submit
 from cases.models import CaseAttachment, DispatchRule, InspectorTask
-from cases.policy import CasePolicy, load_policy
+from cases.policy import CasePolicy
 from cases.schemas import (
+    ActionIn,
     CaseDetail,
     CaseOut,
     CasePage,
     CaseQuery,
     CategoryList,
     CategoryOut,
-    DecisionIn,
-    DispatchIn,
     ExportQuery,
-    ExtendIn,
-    NoteIn,
-    RegisterIn,
+    IntakeDraft,
+    Reporter,
     ReportIn,
-    ResultIn,
     RuleIn,
     RuleList,
     RuleOut,
@@ -38,7 +33,7 @@ from cases.schemas import (
     TaskList,
     TaskQuery,
 )
-from cases.states import TRANSITIONS, Request, transition
+from cases.states import TRANSITIONS, transition
 from core.auth.const import CITIZEN, Role
 from core.auth.scope import CITYWIDE
 from core.errors import NotFound, ValidationFailed
@@ -46,26 +41,10 @@ from core.media.service import get_media
 from core.media.views import send_original
 from core.types import BIGID_ROUTE, ID_ROUTE
 from core.web.endpoint import ANY_STAFF, Call, endpoint
-from core.web.keys import CALENDAR, GRIDS, JOBS, SETTINGS
 
 routes = web.RouteTableDef()
-POLICY = web.AppKey("cases.policy", CasePolicy)
-DISPATCH = web.AppKey("cases.dispatch", DispatchCache)
 CASE = "/api/v1/cases/{case_id:" + BIGID_ROUTE + "}"
 RULE_EDITORS = frozenset({Role.ADMIN, Role.SHIFT_LEAD})
-SOURCE_OF_ROLE = {Role.INSPECTOR: Source.GRID_APP, Role.AGENT: Source.HOTLINE}
-
-
-def setup(app: web.Application) -> None:
-    """Load the city's case policy at start: a bad profile stops the server with its name."""
-    app[POLICY] = load_policy(app[SETTINGS].profile)
-    app[DISPATCH] = DispatchCache()
-
-
-def deps_of(request: web.Request) -> Deps:
-    """The case services' dependencies for this request."""
-    app = request.app
-    return Deps(app[POLICY], app[CALENDAR], app[DISPATCH], app[JOBS], app[GRIDS])
 
 
 @routes.post("/api/v1/reports")
@@ -81,7 +60,7 @@ def deps_of(request: web.Request) -> Deps:
 async def report(request: web.Request, call: Call) -> web.StreamResponse | SubmitOut:
     """Submit a report; the same idempotency key returns the same case (200)."""
     body, who = call.body(ReportIn), call.who
-    source = next((s for r, s in SOURCE_OF_ROLE.items() if r in who.roles), Source.WEB)
+    source = source_of(who)  # the citizen's channel, or the staff member's client or role
     reporter = Reporter(citizen_id=who.id) if who.kind == CITIZEN else Reporter(staff_id=who.id)
     draft = IntakeDraft(source=source, reporter=reporter, **body.model_dump())
     deps = deps_of(request)
@@ -194,18 +173,14 @@ async def tasks(request: web.Request, call: Call) -> TaskList:
     return TaskList(items=[service.task_out(t) for t in rows], total=await query.count())
 
 
-def _action(
-    action: Action, model: type[BaseModel]
-) -> Callable[[web.Request, Call], Awaitable[CaseOut]]:
+def _action(action: Action) -> Callable[[web.Request, Call], Awaitable[CaseOut]]:
+    model = TRANSITIONS[action].input
+
     async def act(request: web.Request, call: Call) -> CaseOut:
-        body: Any = call.body(model)
+        inputs: ActionIn = call.body(model)
         deps = deps_of(request)
         case = await service.get_visible(int(request.match_info["case_id"]), call.who)
-        params = body.model_dump(exclude={"note", "attachments", "version"}, mode="json")
-        req = Request(
-            note=body.note, attachments=body.attachments, params=params, version=body.version
-        )
-        done = await transition(case.id, action, actor=call.who, deps=deps, request=req)
+        done = await transition(case.id, action, inputs, actor=call.who, deps=deps)
         return service.case_out(done, deps, deps.now())
 
     act.__name__ = act.__qualname__ = f"case_{action.value}"
@@ -213,39 +188,40 @@ def _action(
     return act
 
 
-ACTION_ROUTES: tuple[tuple[Action, str, type[BaseModel], str], ...] = (
-    (Action.ACCEPT, "accept", NoteIn, "受理"),
-    (Action.VERIFY, "verify", NoteIn, "派发核实"),
-    (Action.VERIFY_RESULT, "verify-result", ResultIn, "核实反馈（监督员）"),
-    (Action.REGISTER, "register", RegisterIn, "立案"),
-    (Action.REJECT, "reject", NoteIn, "不予立案"),
-    (Action.DISPATCH, "dispatch", DispatchIn, "派遣"),
-    (Action.RECEIVE, "receive", NoteIn, "签收（处置部门）"),
-    (Action.RETURN, "return", NoteIn, "回退（处置部门）"),
-    (Action.EXTEND, "extend", ExtendIn, "申请延期（处置部门）"),
-    (Action.APPROVE_EXTENSION, "extension-approval", DecisionIn, "延期审批"),
-    (Action.HANDLE, "handle", NoteIn, "处置（附处置后照片）"),
-    (Action.CHECK, "check", NoteIn, "派发核查"),
-    (Action.CHECK_RESULT, "check-result", ResultIn, "核查反馈（监督员；不通过即返工）"),
-    (Action.CLOSE, "close", NoteIn, "结案"),
-    (Action.CANCEL, "cancel", NoteIn, "作废"),
-    (Action.SUSPEND, "suspend", NoteIn, "申请挂账"),
-    (Action.APPROVE_SUSPENSION, "suspension-approval", DecisionIn, "挂账审批"),
-    (Action.RESUME, "resume", NoteIn, "恢复处置"),
-    (Action.URGE, "urge", NoteIn, "督办"),
-    (Action.REOPEN, "reopen", NoteIn, "重办"),
+# One endpoint per move; its roles and input model come from the state table.
+ACTION_ROUTES: tuple[tuple[Action, str, str], ...] = (
+    (Action.ACCEPT, "accept", "受理"),
+    (Action.VERIFY, "verify", "派发核实"),
+    (Action.VERIFY_RESULT, "verify-result", "核实反馈（监督员）"),
+    (Action.REGISTER, "register", "立案"),
+    (Action.REJECT, "reject", "不予立案"),
+    (Action.DISPATCH, "dispatch", "派遣"),
+    (Action.RECEIVE, "receive", "签收（处置部门）"),
+    (Action.RETURN, "return", "回退（处置部门）"),
+    (Action.EXTEND, "extend", "申请延期（处置部门）"),
+    (Action.APPROVE_EXTENSION, "extension-approval", "延期审批"),
+    (Action.HANDLE, "handle", "处置（附处置后照片）"),
+    (Action.CHECK, "check", "派发核查"),
+    (Action.CHECK_RESULT, "check-result", "核查反馈（监督员；不通过即返工）"),
+    (Action.CLOSE, "close", "结案"),
+    (Action.CANCEL, "cancel", "作废"),
+    (Action.SUSPEND, "suspend", "申请挂账"),
+    (Action.APPROVE_SUSPENSION, "suspension-approval", "挂账审批"),
+    (Action.RESUME, "resume", "恢复处置"),
+    (Action.URGE, "urge", "督办"),
+    (Action.REOPEN, "reopen", "重办"),
 )
 
-for _act, _path, _model, _summary in ACTION_ROUTES:
+for _act, _path, _summary in ACTION_ROUTES:
     routes.post(f"{CASE}/{_path}")(
         endpoint(
             roles=TRANSITIONS[_act].roles,
             summary=_summary,
-            body=_model,
+            body=TRANSITIONS[_act].input,
             response=CaseOut,
             tags=["case actions"],
             errors=(404, 409),
-        )(_action(_act, _model))
+        )(_action(_act))
     )
 
 
@@ -258,7 +234,7 @@ for _act, _path, _model, _summary in ACTION_ROUTES:
 )
 async def categories(request: web.Request, call: Call) -> CategoryList:
     """List the chosen catalog with the city's rules per category."""
-    policy = request.app[POLICY]
+    policy = deps_of(request).policy
     items = []
     for c in policy.catalog:
         rules = policy.for_category(c.code)
@@ -304,15 +280,15 @@ async def list_rules(request: web.Request, call: Call) -> RuleList:
 )
 async def add_rule(request: web.Request, call: Call) -> RuleOut:
     """Add a rule: category × grid or area → department."""
-    body = call.body(RuleIn)
-    if request.app[POLICY].category(body.category_code) is None:
+    body, deps = call.body(RuleIn), deps_of(request)
+    if deps.policy.category(body.category_code) is None:
         raise ValidationFailed(
             "unknown category",
             message="案件类别不存在",
             extra={"fields": [{"field": "category_code", "message": "不存在"}]},
         )
     rule = await create_rule(**body.model_dump())
-    request.app[DISPATCH].invalidate()
+    deps.dispatch.invalidate()
     return RuleOut.model_validate(rule)
 
 
@@ -321,5 +297,5 @@ async def add_rule(request: web.Request, call: Call) -> RuleOut:
 async def remove_rule(request: web.Request, call: Call) -> dict[str, bool]:
     """Remove a rule."""
     await delete_rule(int(request.match_info["rule_id"]))
-    request.app[DISPATCH].invalidate()
+    deps_of(request).dispatch.invalidate()
     return {"ok": True}

@@ -92,7 +92,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     """Run an arq worker for the outbox and the cron jobs (needs CITYLOOP_REDIS_URL)."""
     from arq.worker import run_worker
 
-    from core.jobs.worker import WorkerSettings, worker_options
+    from core.jobs.worker import worker_settings
     from core.logs import setup_logging
 
     settings = _settings()
@@ -104,7 +104,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    run_worker(WorkerSettings, **worker_options(settings))  # type: ignore[arg-type]
+    run_worker(worker_settings(settings))
     return 0
 
 

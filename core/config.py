@@ -58,7 +58,12 @@ class CityProfile(BaseModel):
         (), description="local 扩展部件/事件: code, kind, major_name, minor_name"
     )
     workflow: dict[str, Any] = Field(
-        default_factory=dict, description="stage limits, 核实/核查 task settings"
+        default_factory=dict,
+        description="stage limits, 核实/核查 task settings, who hears of which move, numbering",
+    )
+    hooks: dict[str, str] = Field(
+        default_factory=dict,
+        description="named hooks of the case core (cases/hooks.py): name → 'module:attribute'",
     )
 
     @field_validator("code")
@@ -115,6 +120,12 @@ class Settings(BaseSettings):
         40_000_000, ge=10_000, description="largest image, width × height (decompression bombs)"
     )
     job_timeout_s: int = Field(60, ge=1, description="longest a job may run")
+    job_max_attempts: int = Field(
+        10, ge=1, le=100, description="attempts of an outbox row before it is marked failed"
+    )
+    job_retry_base_s: float = Field(
+        5, gt=0, le=3600, description="first retry wait; it doubles per attempt, at most 1 h"
+    )
     outbox_sweep_s: int = Field(
         30, ge=1, description="how often unfinished outbox rows are re-queued"
     )
@@ -125,9 +136,16 @@ class Settings(BaseSettings):
     job_modules: tuple[str, ...] = Field(
         (), description="extra modules whose @job handlers the worker loads (plug-ins)"
     )
+    disabled_packages: tuple[str, ...] = Field(
+        (), description="installed packages to turn off: they mount and run nothing"
+    )
     demo: bool = Field(False, description="seeded demo city; set by `cityloop serve --demo`")
     profile: CityProfile = Field(
         default_factory=CityProfile, description="loaded from city_profile; not an env var"
+    )
+    package_configs: dict[str, BaseSettings] = Field(
+        default_factory=dict,
+        description="each package's own settings (CITYLOOP_<PACKAGE>_*); not an env var",
     )
 
     @property
@@ -135,8 +153,13 @@ class Settings(BaseSettings):
         return self.redis_url.get_secret_value() if self.redis_url else None
 
 
-def _unknown_env(environ: Mapping[str, str]) -> list[str]:
-    known = {ENV_PREFIX + name.upper() for name in Settings.model_fields}
+# Fields filled in by load_settings, not read from the environment.
+_NOT_ENV = frozenset({"profile", "package_configs"})
+
+
+def _unknown_env(environ: Mapping[str, str], package_env: set[str]) -> list[str]:
+    known = {ENV_PREFIX + name.upper() for name in Settings.model_fields if name not in _NOT_ENV}
+    known |= package_env
     problems = []
     for key in environ:
         if key.startswith(ENV_PREFIX) and key not in known and not key.startswith(_NOT_SETTINGS):
@@ -174,13 +197,19 @@ def load_profile(path: Path) -> CityProfile:
 
 def load_settings(**overrides: Any) -> Settings:
     """Build Settings from the environment; raise ConfigError naming each bad setting."""
-    problems = _unknown_env(os.environ)
+    from core import packages
+
+    problems = _unknown_env(os.environ, packages.env_names())
     if problems:
         raise ConfigError("\n".join(problems))
     try:
         settings = Settings(**overrides)
     except ValidationError as err:
         raise ConfigError("\n".join(_format(err, "env"))) from err
+    unknown = packages.check_names(settings.disabled_packages)
+    if unknown:
+        raise ConfigError("CITYLOOP_DISABLED_PACKAGES: " + "; ".join(unknown))
+    update: dict[str, Any] = {"package_configs": packages.load_configs()}
     if settings.city_profile is not None:
-        settings = settings.model_copy(update={"profile": load_profile(settings.city_profile)})
-    return settings
+        update["profile"] = load_profile(settings.city_profile)
+    return settings.model_copy(update=update)

@@ -15,8 +15,8 @@ from tortoise.exceptions import DBConnectionError, OperationalError
 from tortoise.migrations.executor import MigrationExecutor
 
 from core.config import Settings
-from core.const import DB_APPS
 from core.errors import ConfigError, Unavailable
+from core.packages import db_apps, migrations_of
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +48,10 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
     apps = {
         label: {
             "models": list(modules),
-            "migrations": f"migrations.{label}",
+            "migrations": migrations_of(label),
             "default_connection": "default",
         }
-        for label, modules in DB_APPS.items()
+        for label, modules in db_apps().items()
     }
     return {
         "connections": {"default": url},
@@ -144,9 +144,9 @@ async def make_migrations(settings: Settings, *, name: str | None = None) -> lis
     _ensure_packages()
     paths: list[str] = []
     async with database(settings, require_current=False) as ctx:
-        # One app at a time, in DB_APPS order: a migration can only depend on another app's
-        # migration that is already on disk.
-        for label in DB_APPS:
+        # One app at a time, in dependency order: a migration can only depend on another
+        # app's migration that is already on disk.
+        for label in db_apps():
             writers = [
                 w for w in await _autodetector(ctx, settings).changes() if w.app_label == label
             ]
@@ -158,11 +158,16 @@ async def make_migrations(settings: Settings, *, name: str | None = None) -> lis
 
 
 def _ensure_packages() -> None:
+    # An in-tree app's folder under migrations/ is made on its first migration; a plug-in
+    # ships its own migrations package.
     import migrations
 
     root = Path(migrations.__file__).parent
-    for label in DB_APPS:
-        init = root / label / "__init__.py"
+    for label in db_apps():
+        module = migrations_of(label)
+        if not module.startswith("migrations."):
+            continue
+        init = root / module.removeprefix("migrations.") / "__init__.py"
         if not init.exists():
             init.parent.mkdir(exist_ok=True)
             init.write_text(f'"""Migrations of the {label} app."""\n')

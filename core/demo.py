@@ -14,7 +14,6 @@ from core.auth.const import ROLE_NAMES, Role
 from core.auth.models import Staff
 from core.auth.service import create_staff, hash_password
 from core.config import Settings
-from core.const import DEMO_MODULES
 from core.geo import GridFeature
 from core.org.models import Department, DepartmentKind, Grid
 from core.org.service import assign_inspector, district, import_grids
@@ -106,9 +105,11 @@ async def seed_demo(settings: Settings) -> list[tuple[str, str, str]]:
 
 
 async def seed_extras(settings: Settings) -> dict[str, int]:
-    """Run the other packages' demo seeders (demo cases…); return what each added."""
+    """Run the enabled packages' demo seeders (demo cases…); return what each added."""
+    from core.packages import demo_seeders
+
     added = {}
-    for module in DEMO_MODULES:
+    for module in demo_seeders(settings):
         added[module] = int(await importlib.import_module(module).seed(settings))
     return added
 

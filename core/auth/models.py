@@ -63,6 +63,7 @@ class AccessToken(Model):
     )
     staff_id: int | None
     citizen_id: int | None
+    client = fields.CharField(max_length=16, null=True)  # the app it was issued for
     created_at = fields.DatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField(db_index=True)
     revoked_at = fields.DatetimeField(null=True)

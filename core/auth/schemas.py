@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.auth.const import Role
@@ -14,6 +16,11 @@ class LoginIn(BaseModel):
 
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
+    client: Literal["web", "grid_app", "hotline"] | None = Field(
+        None,
+        description="the app this token is for: reports made with it take it as their source "
+        "(default: from the role, inspectors grid_app, agents hotline, others web)",
+    )
 
 
 class StaffOut(BaseModel):
@@ -40,6 +47,8 @@ class MeOut(BaseModel):
     roles: list[str]
     department_id: int | None
     grid_ids: list[int]
+    channel: str | None = Field(None, description="a citizen's channel (wechat_oa, wechat_mp…)")
+    client: str | None = Field(None, description="the client a staff token was issued for")
 
 
 class StaffCreateIn(BaseModel):

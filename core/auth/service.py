@@ -44,6 +44,8 @@ class Principal:
     department_id: int | None = None
     grid_ids: frozenset[int] = field(default_factory=frozenset)
     token_id: int | None = None
+    channel: str | None = None  # a citizen's channel (wechat_oa, wechat_mp, hotline…)
+    client: str | None = None  # the app a staff token was issued for (grid_app, web…)
 
     @property
     def is_staff(self) -> bool:
@@ -114,7 +116,13 @@ async def create_staff(
 
 
 async def login(
-    *, username: str, password: str, max_failures: int, lock_minutes: int, ttl_hours: int
+    *,
+    username: str,
+    password: str,
+    max_failures: int,
+    lock_minutes: int,
+    ttl_hours: int,
+    client: str | None = None,
 ) -> tuple[str, AccessToken, Staff]:
     """Check a password and issue a token; lock the account after repeated failures."""
     staff = await Staff.get_or_none(username=username)
@@ -137,7 +145,7 @@ async def login(
         raise Unauthorized("bad credentials", code="bad_credentials", message="用户名或密码错误")
     if not await _unlocked(staff, now).update(failed_logins=0, locked_until=None):
         raise locked  # locked by the other guesses of the same burst
-    token, row = await issue_token(staff=staff, ttl=dt.timedelta(hours=ttl_hours))
+    token, row = await issue_token(staff=staff, ttl=dt.timedelta(hours=ttl_hours), client=client)
     return token, row, staff
 
 
@@ -152,7 +160,11 @@ async def _lock_if_spent(staff: Staff, now: dt.datetime, max_failures: int, minu
 
 
 async def issue_token(
-    *, staff: Staff | None = None, citizen: Citizen | None = None, ttl: dt.timedelta
+    *,
+    staff: Staff | None = None,
+    citizen: Citizen | None = None,
+    ttl: dt.timedelta,
+    client: str | None = None,
 ) -> tuple[str, AccessToken]:
     """Create a bearer token for a staff member or a citizen; return the token and its row."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
@@ -160,6 +172,7 @@ async def issue_token(
         token_hash=token_digest(token),
         staff=staff,
         citizen=citizen,
+        client=client,
         expires_at=timezone.now() + ttl,
     )
     return token, row
@@ -196,14 +209,16 @@ async def authenticate(token: str) -> Principal:
     if row.expires_at <= timezone.now():
         raise Unauthorized("expired token", code="token_expired", message="登录已过期，请重新登录")
     if row.staff is not None:
-        return await _staff_principal(row.staff, row.id)
+        return await _staff_principal(row.staff, row.id, row.client)
     if row.citizen is not None:
         c = row.citizen
-        return Principal(kind=CITIZEN, id=c.id, name=c.nickname or "", token_id=row.id)
+        return Principal(
+            kind=CITIZEN, id=c.id, name=c.nickname or "", token_id=row.id, channel=c.channel
+        )
     raise Unauthorized("token without subject", code="token_invalid", message="登录凭证无效")
 
 
-async def _staff_principal(staff: Staff, token_id: int) -> Principal:
+async def _staff_principal(staff: Staff, token_id: int, client: str | None) -> Principal:
     if not staff.is_active:
         raise Unauthorized("inactive staff", code="account_disabled", message="账号已停用")
     grid_ids: frozenset[int] = frozenset()
@@ -218,6 +233,7 @@ async def _staff_principal(staff: Staff, token_id: int) -> Principal:
         department_id=staff.department_id,
         grid_ids=grid_ids,
         token_id=token_id,
+        client=client,
     )
 
 

@@ -50,6 +50,7 @@ async def login(request: web.Request, call: Call) -> TokenOut:
         max_failures=settings.login_max_failures,
         lock_minutes=settings.login_lock_minutes,
         ttl_hours=settings.token_ttl_hours,
+        client=body.client,
     )
     return TokenOut(token=token, expires_at=row.expires_at, staff=staff_out(staff, reveal=True))
 
@@ -76,6 +77,8 @@ async def me(request: web.Request, call: Call) -> MeOut:
         roles=sorted(who.roles),
         department_id=who.department_id,
         grid_ids=sorted(who.grid_ids),
+        channel=who.channel,
+        client=who.client,
     )
 
 

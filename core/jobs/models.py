@@ -29,6 +29,8 @@ class OutboxItem(Model):
     last_error = fields.TextField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     done_at = fields.DatetimeField(null=True)
+    # Subscriber, event and row (core.jobs.events): a replayed event does not run twice.
+    dedupe_key = fields.CharField(max_length=200, null=True, unique=True)
 
     class Meta:
         table = "outbox"

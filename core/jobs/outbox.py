@@ -14,8 +14,9 @@ from core.jobs.models import OutboxItem, OutboxStatus
 from core.jobs.registry import JobContext, handler_for, registered
 
 log = logging.getLogger(__name__)
-# About 2.5 hours of back-off in all (10 s doubling, at most 1 h a wait); then a person looks.
-MAX_ATTEMPTS = 10
+# With the defaults (10 attempts, 5 s doubling, at most 1 h a wait) about 2.5 hours of
+# back-off in all; then the row is failed and a person looks (GET /api/v1/outbox).
+MAX_BACKOFF_S = 3600
 HANDLER_WAIT_S = 600  # a row whose handler is not loaded here is looked at again this late
 
 
@@ -60,7 +61,7 @@ async def run_item(outbox_id: int, *, context: JobContext, lease_s: int) -> str:
     if handler is None:
         await _wait_for_handler(item)
         return "waiting"
-    ctx = JobContext(context.settings, context.http, item.id, item.attempts)
+    ctx = JobContext(context.runtime, item.id, item.attempts)
     try:
         # The handler's own writes commit together with DONE: a crash before commit leaves
         # neither, and the row is run again once its lease ends.
@@ -76,7 +77,9 @@ async def run_item(outbox_id: int, *, context: JobContext, lease_s: int) -> str:
         return "lost"
     except Exception as err:
         log.warning("outbox %s (%s) attempt %s failed: %r", item.id, item.kind, item.attempts, err)
-        await _fail(item, repr(err), final=item.attempts >= MAX_ATTEMPTS)
+        settings = context.settings
+        backoff = min(2**item.attempts * settings.job_retry_base_s, MAX_BACKOFF_S)
+        await _fail(item, repr(err), final=item.attempts >= settings.job_max_attempts, wait=backoff)
         return "retry"
     return "done"
 
@@ -96,11 +99,10 @@ async def _wait_for_handler(item: OutboxItem) -> None:
     )
 
 
-async def _fail(item: OutboxItem, error: str, *, final: bool) -> None:
-    backoff = dt.timedelta(seconds=min(2**item.attempts * 5, 3600))
+async def _fail(item: OutboxItem, error: str, *, final: bool, wait: float) -> None:
     await OutboxItem.filter(id=item.id, attempts=item.attempts).update(
         status=OutboxStatus.FAILED if final else OutboxStatus.PENDING,
-        available_at=timezone.now() + backoff,
+        available_at=timezone.now() + dt.timedelta(seconds=wait),
         claimed_until=None,
         last_error=error[:2000],
     )

@@ -13,10 +13,10 @@ from core.jobs import outbox
 from core.jobs.registry import JobContext, Periodic, PeriodicContext, periodic_jobs
 
 if TYPE_CHECKING:
-    import aiohttp
     from arq.connections import ArqRedis
 
     from core.config import Settings
+    from core.runtime import Runtime
 
 log = logging.getLogger(__name__)
 RUN_OUTBOX = "run_outbox"  # the arq function name (see core.jobs.worker)
@@ -78,9 +78,10 @@ class ArqQueue:
 class LocalQueue:
     """Run rows as tasks in this process, and sweep now and then (the embedded default)."""
 
-    def __init__(self, settings: Settings, http: aiohttp.ClientSession | None) -> None:
-        self._settings = settings
-        self._context = JobContext(settings, http, 0, 0)
+    def __init__(self, runtime: Runtime) -> None:
+        self._settings = runtime.settings
+        self._runtime = runtime
+        self._context = JobContext(runtime, 0, 0)
         self._tasks: set[asyncio.Task[object]] = set()
         self._sweeper: asyncio.Task[None] | None = None
         self._loops: list[asyncio.Task[None]] = []
@@ -92,7 +93,7 @@ class LocalQueue:
             self._loops.append(asyncio.create_task(self._every(job), name=job.name))
 
     async def _every(self, job: Periodic) -> None:
-        context = PeriodicContext(self._settings, self)
+        context = PeriodicContext(self._runtime, self)
         while True:
             await asyncio.sleep(job.every_s)
             try:

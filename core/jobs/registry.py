@@ -9,19 +9,42 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import aiohttp
+    from arq.connections import ArqRedis
 
     from core.config import Settings
     from core.jobs.queues import JobQueue
+    from core.kv import KeyValue
+    from core.runtime import Runtime
 
 
 @dataclass(frozen=True)
 class JobContext:
-    """What a handler gets besides its payload."""
+    """What a handler gets besides its payload: the process's runtime and its outbox row.
 
-    settings: Settings
-    http: aiohttp.ClientSession | None
+    `runtime` holds the settings, the shared HTTP session, Redis (when configured), the
+    key-value store and the packages' services (`cases.deps_of(ctx)` gives the case core's).
+    `outbox_id` is the idempotency key to pass to an outside service.
+    """
+
+    runtime: Runtime
     outbox_id: int
     attempt: int
+
+    @property
+    def settings(self) -> Settings:
+        return self.runtime.settings
+
+    @property
+    def http(self) -> aiohttp.ClientSession | None:
+        return self.runtime.http
+
+    @property
+    def redis(self) -> ArqRedis | None:
+        return self.runtime.redis
+
+    @property
+    def kv(self) -> KeyValue:
+        return self.runtime.kv
 
 
 JobHandler = Callable[[JobContext, dict[str, Any]], Awaitable[None]]
@@ -42,10 +65,14 @@ def job(name: str) -> Callable[[JobHandler], JobHandler]:
 
 @dataclass(frozen=True)
 class PeriodicContext:
-    """What a periodic job gets: settings, and the queue for the outbox rows it writes."""
+    """What a periodic job gets: the runtime, and the queue for the outbox rows it writes."""
 
-    settings: Settings
+    runtime: Runtime
     queue: JobQueue
+
+    @property
+    def settings(self) -> Settings:
+        return self.runtime.settings
 
 
 PeriodicFn = Callable[[PeriodicContext], Awaitable[None]]

@@ -1,29 +1,35 @@
-"""arq WorkerSettings: every job and cron of cityloop (`cityloop worker` runs it)."""
+"""arq worker settings, built from `Settings` in one place.
+
+`cityloop worker` and a plain `arq core.jobs.worker.WorkerSettings` run the same thing: the
+class is made by `worker_settings(settings)` from the environment's settings, with the
+outbox runner, the sweeper and one cron per periodic job of the enabled packages.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import Any, ClassVar
+from typing import Any
 
 import aiohttp
 from arq import cron
 from arq.connections import RedisSettings
 
 from core.config import Settings, load_settings
-from core.const import JOB_MODULES
 from core.db import database
 from core.jobs import outbox
 from core.jobs.queues import ArqQueue
-from core.jobs.registry import JobContext, Periodic, PeriodicContext, load_modules, periodic_jobs
+from core.jobs.registry import JobContext, Periodic, PeriodicContext, periodic_jobs
+from core.kv import RedisKV
 
 log = logging.getLogger(__name__)
+ARQ_MAX_TRIES = 5  # arq retries only on Retry and cancellation; the outbox does the rest
 
 
 async def run_outbox(ctx: dict[str, Any], outbox_id: int) -> str:
     """Run one outbox row (arq job)."""
-    settings: Settings = ctx["settings"]
-    context = JobContext(settings, ctx["http"], outbox_id, 0)
-    return await outbox.run_item(outbox_id, context=context, lease_s=settings.job_timeout_s)
+    runtime = ctx["runtime"]
+    context = JobContext(runtime, outbox_id, 0)
+    return await outbox.run_item(outbox_id, context=context, lease_s=runtime.settings.job_timeout_s)
 
 
 async def sweep_outbox(ctx: dict[str, Any]) -> int:
@@ -37,28 +43,42 @@ async def sweep_outbox(ctx: dict[str, Any]) -> int:
 
 
 async def startup(ctx: dict[str, Any]) -> None:
-    """Open the database and the HTTP session, load every job module."""
-    settings = ctx.get("settings") or load_settings()
-    ctx["settings"] = settings
-    load_modules((*JOB_MODULES, *settings.job_modules))
+    """Open the database and the HTTP session; start the enabled packages."""
+    from core.runtime import build_runtime, start_packages
+
+    settings: Settings = ctx["settings"]
+    runtime = build_runtime(settings, process="worker")
     ctx["db"] = database(settings, global_fallback=True)
     await ctx["db"].__aenter__()
-    ctx["http"] = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+    runtime.http = ctx["http"] = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+    runtime.redis = ctx["redis"]
+    runtime.kv = RedisKV(ctx["redis"], namespace=settings.queue_name)
+    runtime.queue = ArqQueue(ctx["redis"], settings)
+    await runtime.grids.refresh()
+    ctx["runtime"] = runtime
+    await start_packages(runtime)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
-    """Close what startup opened."""
-    await ctx["http"].close()
-    await ctx["db"].__aexit__(None, None, None)
+    """Stop the packages, close what startup opened."""
+    from core.runtime import stop_packages
+
+    if "runtime" in ctx:
+        await stop_packages(ctx["runtime"])
+    if "http" in ctx:
+        await ctx["http"].close()
+    if "db" in ctx:
+        await ctx["db"].__aexit__(None, None, None)
 
 
-def _periodic_crons(settings: Settings) -> list[Any]:
+def _periodic_crons() -> list[Any]:
     """One arq cron per registered periodic job (their modules must be loaded first)."""
     crons = []
     for job in periodic_jobs():
 
         async def run(ctx: dict[str, Any], job: Periodic = job) -> None:
-            await job.fn(PeriodicContext(ctx["settings"], ArqQueue(ctx["redis"], ctx["settings"])))
+            runtime = ctx["runtime"]
+            await job.fn(PeriodicContext(runtime, ArqQueue(ctx["redis"], runtime.settings)))
 
         run.__qualname__ = run.__name__ = job.name.replace(".", "_")
         crons.append(cron(run, name=job.name, second=_every(job.every_s), unique=True))
@@ -70,34 +90,35 @@ def _every(seconds: int) -> set[int]:
     return set(range(0, 60, step))
 
 
-class WorkerSettings:
-    """What `arq` runs; cityloop worker fills in Redis, queue and timeouts from Settings."""
+def worker_settings(settings: Settings) -> type:
+    """Build the arq WorkerSettings class for these settings (loads the packages' jobs)."""
+    from core.jobs.registry import load_modules
+    from core.packages import job_modules
 
-    functions: ClassVar[list[Any]] = [run_outbox]
-    cron_jobs: ClassVar[list[Any]] = [
-        cron(sweep_outbox, second=_every(30), run_at_startup=True, unique=True)
-    ]
-    on_startup = startup
-    on_shutdown = shutdown
-    redis_settings = RedisSettings()
-    queue_name = "cityloop:queue"
-    job_timeout = 60
-    max_tries = 5
-
-
-def worker_options(settings: Settings) -> dict[str, Any]:
-    """Build the arq worker options for these settings."""
-    load_modules((*JOB_MODULES, *settings.job_modules))
     dsn = settings.redis_dsn
     if not dsn:
         raise ValueError("CITYLOOP_REDIS_URL is not set: jobs run inside `cityloop serve`")
-    return {
+    load_modules(job_modules(settings))
+    attrs = {
+        "__doc__": "What arq runs: the outbox, the sweeper and every periodic job.",
+        "functions": [run_outbox],
+        "cron_jobs": [
+            cron(sweep_outbox, second=_every(settings.outbox_sweep_s), run_at_startup=True),
+            *_periodic_crons(),
+        ],
+        "on_startup": startup,
+        "on_shutdown": shutdown,
         "redis_settings": RedisSettings.from_dsn(dsn),
         "queue_name": settings.queue_name,
         "job_timeout": settings.job_timeout_s,
-        "cron_jobs": [
-            cron(sweep_outbox, second=_every(settings.outbox_sweep_s), run_at_startup=True),
-            *_periodic_crons(settings),
-        ],
+        "max_tries": ARQ_MAX_TRIES,
         "ctx": {"settings": settings},
     }
+    return type("WorkerSettings", (), attrs)
+
+
+def __getattr__(name: str) -> Any:
+    # `arq core.jobs.worker.WorkerSettings` reads this attribute: build it from the environment.
+    if name == "WorkerSettings":
+        return worker_settings(load_settings())
+    raise AttributeError(name)

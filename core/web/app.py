@@ -1,8 +1,7 @@
-"""The aiohttp app factory: typed state, cleanup contexts, routes of every package."""
+"""The aiohttp app factory: typed state, cleanup contexts, routes of every enabled package."""
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import AsyncIterator
 
@@ -10,16 +9,15 @@ import aiohttp
 from aiohttp import web
 
 from core.auth.service import configure_hasher
-from core.calendar import WorkCalendar
 from core.config import Settings
-from core.const import JOB_MODULES, WEB_MODULES
 from core.db import database
 from core.jobs.queues import ArqQueue, LocalQueue
-from core.jobs.registry import load_modules
+from core.kv import RedisKV
 from core.media.storage import LocalStorage
-from core.org.service import GridCache
+from core.packages import route_tables
+from core.runtime import build_runtime, start_packages, stop_packages
 from core.web import health
-from core.web.keys import CALENDAR, GRIDS, HTTP, JOBS, REDIS, SETTINGS, STORAGE
+from core.web.keys import CALENDAR, GRIDS, HTTP, JOBS, REDIS, RUNTIME, SETTINGS, STORAGE
 from core.web.middleware import request_context
 
 log = logging.getLogger(__name__)
@@ -33,6 +31,7 @@ async def _db_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
+    runtime = app[RUNTIME]
     dsn = app[SETTINGS].redis_dsn
     if not dsn:
         app[REDIS] = None
@@ -41,7 +40,8 @@ async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
     from arq.connections import RedisSettings, create_pool
 
     pool = await create_pool(RedisSettings.from_dsn(dsn))
-    app[REDIS] = pool
+    app[REDIS] = runtime.redis = pool
+    runtime.kv = RedisKV(pool, namespace=app[SETTINGS].queue_name)
     try:
         yield
     finally:
@@ -50,49 +50,59 @@ async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def _http_ctx(app: web.Application) -> AsyncIterator[None]:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
-        app[HTTP] = session
+        app[HTTP] = app[RUNTIME].http = session
         yield
 
 
 async def _jobs_ctx(app: web.Application) -> AsyncIterator[None]:
-    settings = app[SETTINGS]
-    load_modules((*JOB_MODULES, *settings.job_modules))
-    pool = app[REDIS]
-    if pool is not None:
-        app[JOBS] = ArqQueue(pool, settings)
+    runtime = app[RUNTIME]
+    if runtime.redis is not None:
+        runtime.queue = ArqQueue(runtime.redis, runtime.settings)
     else:
-        local = LocalQueue(settings, app[HTTP])
+        local = LocalQueue(runtime)
         local.start()
-        app[JOBS] = local
+        runtime.queue = local
+    app[JOBS] = runtime.queue
     try:
         yield
     finally:
-        await app[JOBS].close()
+        await runtime.queue.close()
 
 
 async def _grids_ctx(app: web.Application) -> AsyncIterator[None]:
-    app[GRIDS] = GridCache()
     await app[GRIDS].refresh()
     yield
 
 
+async def _packages_ctx(app: web.Application) -> AsyncIterator[None]:
+    runtime = app[RUNTIME]
+    await start_packages(runtime)
+    try:
+        yield
+    finally:
+        await stop_packages(runtime)
+
+
 def create_app(settings: Settings) -> web.Application:
-    """Build the application for these settings; nothing connects until it starts."""
+    """Build the application for these settings; nothing connects until it starts.
+
+    A package's `configure` runs here: a bad city profile or package setting stops the start.
+    """
     app = web.Application(
         middlewares=[request_context],
         client_max_size=settings.upload_max_bytes + _BODY_SLACK,
     )
     app[SETTINGS] = settings
     configure_hasher(time_cost=settings.password_time_cost, memory_kib=settings.password_memory_kib)
-    app[CALENDAR] = WorkCalendar.from_profile(settings.profile)
+    runtime = build_runtime(settings, process="web")
+    app[RUNTIME] = runtime
+    app[CALENDAR] = runtime.calendar
+    app[GRIDS] = runtime.grids
     app[STORAGE] = LocalStorage(settings.media_dir)
-    app.cleanup_ctx.extend([_db_ctx, _redis_ctx, _http_ctx, _jobs_ctx, _grids_ctx])
+    app.cleanup_ctx.extend([_db_ctx, _redis_ctx, _http_ctx, _jobs_ctx, _grids_ctx, _packages_ctx])
     app.router.add_routes(health.routes)
-    for name in WEB_MODULES:
-        module = importlib.import_module(name)
-        if hasattr(module, "setup"):
-            module.setup(app)
-        app.router.add_routes(module.routes)
+    for table in route_tables(settings):
+        app.router.add_routes(table)
     return app
 
 

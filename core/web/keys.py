@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from core.jobs.queues import JobQueue
     from core.media.storage import Storage
     from core.org.service import GridCache
+    from core.runtime import Runtime
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
 REDIS: web.AppKey[ArqRedis | None] = web.AppKey("redis")
@@ -24,6 +25,8 @@ JOBS: web.AppKey[JobQueue] = web.AppKey("jobs")
 CALENDAR: web.AppKey[WorkCalendar] = web.AppKey("calendar")
 STORAGE: web.AppKey[Storage] = web.AppKey("storage")
 GRIDS: web.AppKey[GridCache] = web.AppKey("grids")
+# The process runtime: settings, shared clients and every package's services.
+RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime")
 
 PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("principal")
 REQUEST_ID: web.RequestKey[str] = web.RequestKey("request_id")

@@ -85,6 +85,8 @@ async def test_login_returns_a_token_that_works(client: TestClient[Any, Any]) ->
         "roles": ["acceptor", "dispatcher"],
         "department_id": None,
         "grid_ids": [],
+        "channel": None,
+        "client": None,
     }
 
 

@@ -16,11 +16,12 @@ from pathlib import Path
 import pytest
 from tortoise import timezone
 
-from core.config import Settings
+from core.config import Settings, load_settings
 from core.jobs import outbox
 from core.jobs.models import OutboxItem, OutboxStatus
 from core.jobs.queues import LocalQueue
 from core.jobs.registry import JobContext, load_modules
+from core.runtime import build_runtime
 
 HERE = Path(__file__).resolve().parent
 REDIS_URL = os.environ.get("CITYLOOP_TEST_REDIS_URL")
@@ -33,7 +34,7 @@ def _handlers(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _context(settings: Settings) -> JobContext:
-    return JobContext(settings, None, 0, 0)
+    return JobContext(build_runtime(settings, process="cli"), 0, 0)
 
 
 async def _effects(parent: int) -> int:
@@ -73,7 +74,9 @@ async def test_failed_attempt_rolls_back_its_effect_and_retries(
     assert row.available_at > timezone.now()  # backing off
     assert await _effects(item.id) == 0  # the failed attempt's writes were rolled back
     await OutboxItem.filter(id=item.id).update(available_at=timezone.now())
-    queue = LocalQueue(settings.model_copy(update={"outbox_stale_s": 0}), None)
+    queue = LocalQueue(
+        build_runtime(settings.model_copy(update={"outbox_stale_s": 0}), process="cli")
+    )
     assert await queue.sweep_once() == 1
     await queue.drain()
     done = await OutboxItem.get(id=item.id)
@@ -95,7 +98,9 @@ async def test_row_without_a_handler_waits_for_one(db: None, settings: Settings)
 async def test_row_never_kicked_is_found_by_the_sweeper(db: None, settings: Settings) -> None:
     # The producer committed and died before it could queue the row (or Redis was down).
     item = await outbox.add("test.chain", {})
-    queue = LocalQueue(settings.model_copy(update={"outbox_stale_s": 1}), None)
+    queue = LocalQueue(
+        build_runtime(settings.model_copy(update={"outbox_stale_s": 1}), process="cli")
+    )
     assert await queue.sweep_once() == 0  # too fresh: its producer may still kick it
     await OutboxItem.filter(id=item.id).update(
         available_at=timezone.now() - dt.timedelta(seconds=5)
@@ -206,19 +211,39 @@ async def test_job_lost_to_a_killed_runner_is_done_exactly_once(
 def test_worker_runs_every_periodic_job_as_a_cron(settings: Settings) -> None:
     from pydantic import SecretStr
 
-    from core.jobs.worker import worker_options
+    from core.jobs.worker import worker_settings
 
     with_redis = settings.model_copy(update={"redis_url": SecretStr("redis://127.0.0.1:6379/15")})
-    names = {c.name for c in worker_options(with_redis)["cron_jobs"]}
-    assert {"cron:sweep_outbox", "cases.mark_overdue"} <= names
+    names = {c.name for c in worker_settings(with_redis).cron_jobs}  # type: ignore[attr-defined]
+    assert {"cron:sweep_outbox", "cases.mark_overdue", "core.kv_purge"} <= names
+
+
+def test_plain_arq_and_cityloop_worker_run_the_same_jobs(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`arq core.jobs.worker.WorkerSettings` reads the environment as `cityloop worker` does."""
+    from arq.utils import import_string
+
+    from core.jobs.worker import worker_settings
+
+    monkeypatch.setenv("CITYLOOP_REDIS_URL", "redis://127.0.0.1:6379/15")
+    monkeypatch.setenv("CITYLOOP_QUEUE_NAME", "cityloop:plain-arq")
+    monkeypatch.setenv("CITYLOOP_JOB_TIMEOUT_S", "17")
+    monkeypatch.setenv("CITYLOOP_DATABASE_URL", settings.database_url)
+    plain = import_string("core.jobs.worker.WorkerSettings")
+    ours = worker_settings(load_settings())
+    for cls in (plain, ours):
+        assert {c.name for c in cls.cron_jobs} >= {"cron:sweep_outbox", "cases.mark_overdue"}
+        assert (cls.queue_name, cls.job_timeout) == ("cityloop:plain-arq", 17)
+        assert cls.redis_settings.database == 15
+    assert {c.name for c in plain.cron_jobs} == {c.name for c in ours.cron_jobs}
+    assert [f.__name__ for f in plain.functions] == [f.__name__ for f in ours.functions]
 
 
 async def test_serve_runs_periodic_jobs_in_process(db: None, settings: Settings) -> None:
-    from core.const import JOB_MODULES
     from core.jobs.registry import periodic_jobs
 
-    load_modules(JOB_MODULES)  # what `serve` does at start
-    queue = LocalQueue(settings, None)
+    queue = LocalQueue(build_runtime(settings, process="web"))  # what `serve` does at start
     queue.start()
     try:
         loops = {t.get_name() for t in asyncio.all_tasks()}

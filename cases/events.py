@@ -1,0 +1,97 @@
+"""Case events: every timeline row is published as `case.<action>` to its subscribers.
+
+Packages subscribe with `on(Action.CLOSE, name="survey.schedule")` (below); the reporter and
+staff notices of cases/notices.py are subscribers of the same kind (fan-outs). An event that
+nobody subscribes to writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from cases import notices  # noqa: F401  (the built-in subscribers: reporter and staff notices)
+from cases.const import EVENT_PREFIX, Action, CaseStatus
+from cases.models import Case, CaseEvent
+from cases.schemas import CaseEventPayload
+from core.jobs import events
+from core.jobs.registry import JobContext, JobHandler
+
+if TYPE_CHECKING:
+    from cases.deps import Deps
+    from cases.states import Reporters
+
+EventHandler = Callable[[JobContext, CaseEventPayload], Awaitable[None]]
+
+
+def event_name(action: Action | str) -> str:
+    """The event of a move: case.<action>."""
+    return EVENT_PREFIX + Action(action).value
+
+
+def payload_of(case: Case, event: CaseEvent) -> CaseEventPayload:
+    """The event of a timeline row of a case (the case as it is after the move)."""
+    return CaseEventPayload(
+        event=event_name(event.action),
+        case_id=case.id,
+        event_id=event.id,
+        action=Action(event.action),
+        from_status=CaseStatus(event.from_status) if event.from_status else None,
+        to_status=CaseStatus(event.to_status),
+        actor_kind=event.actor_kind,
+        actor_id=event.actor_id,
+        source=case.source,
+        department_id=case.department_id,
+        at=event.created_at,
+        data=event.data,
+    )
+
+
+async def publish(
+    case: Case, event: CaseEvent, *, deps: Deps | None, reporters: Reporters | None = None
+) -> list[int]:
+    """Write the outbox rows of this event's subscribers; return the ids to kick."""
+    name = event_name(event.action)
+    if not events.subscribers(name):
+        return []
+    payload = payload_of(case, event).model_dump(mode="json")
+    hints = {"deps": deps, "reporters": reporters}
+    return await events.publish(name, payload, key=f"case_event:{event.id}", hints=hints)
+
+
+def on(*actions: Action, name: str) -> Callable[[EventHandler], EventHandler]:
+    """Subscribe a job to these moves: it runs once per event, with the typed payload.
+
+    `name` is the subscriber's job kind (unique; `<package>.<what>`). A handler that calls an
+    outside service passes `ctx.outbox_id` as its idempotency key.
+    """
+
+    def register(fn: EventHandler) -> EventHandler:
+        async def run(ctx: JobContext, payload: dict[str, Any]) -> None:
+            await fn(ctx, CaseEventPayload.model_validate(payload))
+
+        run.__name__ = run.__qualname__ = getattr(fn, "__name__", name)
+        handler: JobHandler = run
+        events.subscribe(*(event_name(a) for a in actions), name=name)(handler)
+        return fn
+
+    return register
+
+
+async def past_events(
+    since: Any, *, until: Any = None
+) -> Iterable[tuple[str, str, dict[str, Any]]]:
+    """The events of timeline rows written since an instant, oldest first (for replay)."""
+    query = CaseEvent.filter(created_at__gte=since).order_by("id")
+    if until is not None:
+        query = query.filter(created_at__lt=until)
+    rows = await query
+    cases = {c.id: c for c in await Case.filter(id__in={r.case_id for r in rows})}
+    return [
+        (
+            event_name(r.action),
+            f"case_event:{r.id}",
+            payload_of(cases[r.case_id], r).model_dump(mode="json"),
+        )
+        for r in rows
+    ]

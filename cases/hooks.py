@@ -1,0 +1,82 @@
+"""City hooks of the case core, each with its default, documented in one place.
+
+Where data suffices, the hook is data in the city profile (`[workflow]`, validated in
+cases/policy.py); where it does not, it is a named hook: a `Protocol` with a default
+implementation, replaced in the profile by `[hooks] <name> = "module:attribute"`.
+
+- case number format: `workflow.case_number`, default `"{date:%Y%m%d}{id:08d}"` (the local
+  date, then the row id); `{city}` is the 行政区划代码.
+- who hears of which move: `workflow.told_reporter` (default 立案, 不予立案, 派遣, 处置, 结案,
+  作废, 重办) and `workflow.told_department` (派遣, 返工, 重办, 恢复, 督办); a task always
+  tells its inspector (or the centre, when the grid has none), lateness tells its owner.
+- what a citizen sees of the timeline: `workflow.citizen_sees` (default 上报, 合并, 核实, 立案,
+  不予立案, 派遣, 处置, 返工, 结案, 作废, 重办; never staff notes, actors or internal data).
+- which public sources get a 核实 first: `workflow.verify_sources` (wechat_oa, wechat_mp, web).
+- 自动立案 / 自动派遣 per source: `categories.<code>.auto_register` / `auto_dispatch` (none).
+- which inspector gets a 核实/核查 task: the named hook `hooks.inspector`, an
+  `InspectorChooser`; default `FirstAssigned`, the grid's first assigned inspector.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, Protocol, runtime_checkable
+
+from core.config import CityProfile
+from core.errors import ConfigError
+
+
+@runtime_checkable
+class InspectorChooser(Protocol):
+    """Pick the inspector for a 核实/核查 task among the grid's assigned inspectors."""
+
+    async def choose(
+        self, *, case_id: int, grid_id: int, kind: str, candidates: Sequence[int]
+    ) -> int | None:
+        """Return a staff id from candidates (in assignment order), or None: unassigned."""
+        ...
+
+
+class FirstAssigned:
+    """The default: the inspector assigned to the grid first."""
+
+    async def choose(
+        self, *, case_id: int, grid_id: int, kind: str, candidates: Sequence[int]
+    ) -> int | None:
+        """Return the first candidate."""
+        return candidates[0] if candidates else None
+
+
+@dataclass(frozen=True)
+class CityHooks:
+    """The named hooks in force."""
+
+    inspector: InspectorChooser = field(default_factory=FirstAssigned)
+
+
+PROTOCOLS: Final[dict[str, type[Any]]] = {"inspector": InspectorChooser}
+
+
+def load_hooks(profile: CityProfile) -> CityHooks:
+    """Import the hooks the profile names; ConfigError names a bad one."""
+    chosen: dict[str, Any] = {}
+    for name, path in profile.hooks.items():
+        protocol = PROTOCOLS.get(name)
+        if protocol is None:
+            raise ConfigError(
+                f"city profile: hooks.{name}: unknown hook (known: {', '.join(PROTOCOLS)})"
+            )
+        module, _, attr = path.partition(":")
+        try:
+            found = getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError, ValueError) as err:
+            raise ConfigError(f"city profile: hooks.{name}: cannot import {path!r}: {err}") from err
+        hook = found() if isinstance(found, type) else found
+        if not isinstance(hook, protocol):
+            raise ConfigError(
+                f"city profile: hooks.{name}: {path} does not implement {protocol.__name__}"
+            )
+        chosen[name] = hook
+    return CityHooks(**chosen)

@@ -1,0 +1,160 @@
+"""Events anyone can subscribe to: one outbox row per interested subscriber.
+
+A producer `publish`es a named event (`case.close`) inside its transaction. Each subscriber
+of that name gets its own outbox row (its kind is the subscriber's name), so a failing
+subscriber retries alone and never blocks or repeats another's work, and an event nobody
+listens to costs no write at all. A subscriber added later sees only new events; `replay`
+writes the rows of past events for recovery, skipping those already written (each row has a
+dedupe key: subscriber, event and the row's own suffix).
+
+Two kinds of subscriber:
+- `@subscribe("case.close", name="survey.schedule")` on a job handler: one row per event,
+  the event's payload as the row's payload.
+- `fan_out("case.dispatch", ..., name="cases.staff_notices", rows=fn)`: `fn` turns one event
+  into any number of rows of other kinds (a notice per reporter through their own channel).
+  It runs inside the producer's transaction; keep it to what the event and its hints hold.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tortoise import timezone
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from core.jobs.models import OutboxItem
+from core.jobs.registry import JobHandler, handler_for, job
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One outbox row a fan-out subscriber asks for; `key` makes it unique per event."""
+
+    kind: str
+    payload: dict[str, Any]
+    key: str = ""
+
+
+RowsFn = Callable[[dict[str, Any], Mapping[str, Any]], Awaitable[list[Row]]]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    name: str
+    events: frozenset[str]
+    rows: RowsFn | None = None  # None: one row of kind `name` with the event's payload
+
+
+_SUBSCRIPTIONS: dict[str, Subscription] = {}
+_BY_EVENT: dict[str, tuple[Subscription, ...]] = {}
+
+
+def _register(sub: Subscription) -> None:
+    known = _SUBSCRIPTIONS.get(sub.name)
+    if known is not None and known.events != sub.events:
+        raise ValueError(f"subscriber {sub.name!r} registered twice")
+    _SUBSCRIPTIONS[sub.name] = sub
+    _BY_EVENT.clear()
+
+
+def subscribe(*events: str, name: str) -> Callable[[JobHandler], JobHandler]:
+    """Run this handler once for each of these events (its own outbox row per event)."""
+    if not events:
+        raise ValueError("subscribe to at least one event")
+
+    def register(fn: JobHandler) -> JobHandler:
+        job(name)(fn)
+        _register(Subscription(name, frozenset(events)))
+        return fn
+
+    return register
+
+
+def fan_out(*events: str, name: str, rows: RowsFn) -> None:
+    """Turn each of these events into the rows `rows` returns (their kinds are their own)."""
+    _register(Subscription(name, frozenset(events), rows))
+
+
+def subscribers(event: str) -> tuple[Subscription, ...]:
+    """The subscriptions to an event, by name."""
+    if event not in _BY_EVENT:
+        _BY_EVENT[event] = tuple(s for _, s in sorted(_SUBSCRIPTIONS.items()) if event in s.events)
+    return _BY_EVENT[event]
+
+
+def subscriptions() -> list[Subscription]:
+    """Every registered subscription, by name."""
+    return [s for _, s in sorted(_SUBSCRIPTIONS.items())]
+
+
+async def _rows(sub: Subscription, payload: dict[str, Any], hints: Mapping[str, Any]) -> list[Row]:
+    if sub.rows is None:
+        return [Row(sub.name, payload)]
+    return await sub.rows(payload, hints)
+
+
+async def publish(
+    event: str,
+    payload: dict[str, Any],
+    *,
+    key: str,
+    hints: Mapping[str, Any] | None = None,
+) -> list[int]:
+    """Write the rows of every subscriber of `event` (in the caller's transaction).
+
+    `key` names the event uniquely (its timeline row id, say); `hints` are what the producer
+    already holds (to save subscribers a read), never stored. Return the ids to kick after
+    commit: rows whose kind no handler here runs are left to wait for one.
+    """
+    ids: list[int] = []
+    for sub in subscribers(event):
+        for row in await _rows(sub, payload, hints or {}):
+            item = await OutboxItem.create(
+                kind=row.kind,
+                payload=row.payload,
+                available_at=timezone.now(),
+                dedupe_key=_dedupe(sub.name, key, row.key),
+            )
+            if handler_for(item.kind) is not None:
+                ids.append(item.id)
+    return ids
+
+
+def _dedupe(subscriber: str, key: str, suffix: str) -> str:
+    return f"{subscriber}|{key}|{suffix}"[:200]
+
+
+async def replay(
+    events: Iterable[tuple[str, str, dict[str, Any]]], *, only: set[str] | None = None
+) -> int:
+    """Write the missing rows of past (event, key, payload)s; return how many were new.
+
+    For recovery, e.g. a subscriber installed after the events or rows lost with a restore.
+    Rows that exist (by dedupe key) are skipped: replaying twice writes nothing the second
+    time, and a subscriber that already ran an event does not run it again.
+    """
+    added = 0
+    for event, key, payload in events:
+        for sub in subscribers(event):
+            if only is not None and sub.name not in only:
+                continue
+            for row in await _rows(sub, payload, {}):
+                try:
+                    async with in_transaction():
+                        await OutboxItem.create(
+                            kind=row.kind,
+                            payload=row.payload,
+                            available_at=timezone.now() + dt.timedelta(seconds=1),
+                            dedupe_key=_dedupe(sub.name, key, row.key),
+                        )
+                    added += 1
+                except IntegrityError:
+                    continue
+    return added

@@ -1,0 +1,203 @@
+"""Packages around the core: how each declares itself, and how the platform finds them.
+
+A package is one `Package` object, named by one entry point in the group `cityloop.packages`
+of its distribution (`cases = "cases:PACKAGE"` in pyproject.toml). A city's own plug-in is a
+separate distribution with its own entry point; nothing in core names a sibling package.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+
+from pydantic import ValidationError
+from pydantic_settings import BaseSettings
+
+from core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from core.config import Settings
+    from core.runtime import Runtime
+
+log = logging.getLogger(__name__)
+GROUP: Final = "cityloop.packages"
+C = TypeVar("C", bound=BaseSettings)
+Hook = Callable[["Runtime"], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Package:
+    """What a package brings to the platform; every field but `name` may stay empty."""
+
+    name: str  # also its tortoise app label and its migrations folder
+    title: str = ""  # a line for people (`cityloop packages`)
+    # Modules whose `routes` (an aiohttp RouteTableDef) the web app mounts.
+    routes: tuple[str, ...] = ()
+    # Modules to import in every process that runs jobs: their @job, @periodic and @subscribe
+    # decorators register handlers, periodic jobs and case-event subscribers.
+    jobs: tuple[str, ...] = ()
+    # Tortoise model modules (the app is the package's name) and their migrations package.
+    models: tuple[str, ...] = ()
+    migrations: str | None = None  # default "migrations.<name>"
+    # Modules with `async def seed(settings) -> int`, run by `serve --demo` and `seed-demo`.
+    demo: tuple[str, ...] = ()
+    # Packages whose tables this one's refer to (migration order).
+    requires: tuple[str, ...] = ()
+    # Its own settings (a pydantic BaseSettings with env_prefix "CITYLOOP_<NAME>_").
+    config: type[BaseSettings] | None = None
+    # False: installed but off (say, no app id configured): mounts and runs nothing.
+    enabled: Callable[[Settings], bool] | None = None
+    # At build, in every process (web, worker, CLI, tests): validate and put services into
+    # the runtime. An error stops the start.
+    configure: Callable[[Runtime], None] | None = None
+    # After the database, Redis and HTTP session are open / before they close: long-lived
+    # resources (a CTI socket, a camera reader). `runtime.process` says which process it is.
+    setup: Hook | None = None
+    cleanup: Hook | None = None
+
+    @property
+    def migrations_module(self) -> str:
+        """The package whose modules are this app's migrations."""
+        return self.migrations or f"migrations.{self.name}"
+
+
+CORE: Final = Package(
+    name="core",
+    title="平台基础（账号、组织、网格、照片、后台任务）",
+    routes=("core.auth.views", "core.org.views", "core.media.views", "core.jobs.views"),
+    jobs=("core.jobs.builtin",),
+    models=(
+        "core.auth.models",
+        "core.org.models",
+        "core.media.models",
+        "core.jobs.models",
+        "core.kv.models",
+    ),
+)
+
+
+@cache
+def installed() -> tuple[Package, ...]:
+    """Every installed package, core first, then in dependency order (ties by name)."""
+    found: dict[str, Package] = {}
+    for point in entry_points(group=GROUP):
+        package = point.load()
+        if not isinstance(package, Package):
+            raise ConfigError(f"entry point {point.name} = {point.value} is not a Package")
+        if package.name in found or package.name == CORE.name:
+            raise ConfigError(f"two packages are named {package.name!r}")
+        found[package.name] = package
+    return (CORE, *_ordered(found))
+
+
+def _ordered(found: Mapping[str, Package]) -> list[Package]:
+    done: dict[str, Package] = {}
+
+    def visit(package: Package, path: tuple[str, ...]) -> None:
+        if package.name in done:
+            return
+        if package.name in path:
+            raise ConfigError(f"packages require each other: {' → '.join((*path, package.name))}")
+        for need in package.requires:
+            if need == CORE.name:
+                continue
+            if need not in found:
+                raise ConfigError(f"package {package.name} requires {need}, which is not installed")
+            visit(found[need], (*path, package.name))
+        done[package.name] = package
+
+    for name in sorted(found):
+        visit(found[name], ())
+    return list(done.values())
+
+
+def check_names(names: Iterable[str]) -> list[str]:
+    """Name each of these that is no installed package (with a close match)."""
+    known = [p.name for p in installed()]
+    problems = []
+    for name in names:
+        if name not in known:
+            hint = difflib.get_close_matches(name, known, n=1)
+            problems.append(
+                f"{name!r} is not an installed package" + (f" ({hint[0]}?)" if hint else "")
+            )
+    return problems
+
+
+def env_names() -> set[str]:
+    """Every environment variable an installed package's settings read."""
+    names = set()
+    for package in installed():
+        if package.config is not None:
+            prefix = str(package.config.model_config.get("env_prefix", ""))
+            names |= {(prefix + field).upper() for field in package.config.model_fields}
+    return names
+
+
+def load_configs() -> dict[str, BaseSettings]:
+    """Read every package's own settings from the environment; ConfigError names each bad one."""
+    configs: dict[str, BaseSettings] = {}
+    problems: list[str] = []
+    for package in installed():
+        if package.config is None:
+            continue
+        prefix = str(package.config.model_config.get("env_prefix", "")).upper()
+        try:
+            configs[package.name] = package.config()
+        except ValidationError as err:
+            for item in err.errors():
+                loc = ".".join(str(p) for p in item["loc"])
+                problems.append(f"{prefix}{loc.upper()}: {item['msg']}")
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return configs
+
+
+def config_of(settings: Settings, name: str, kind: type[C]) -> C:
+    """The settings of package `name`, as loaded with the process settings."""
+    config = settings.package_configs.get(name)
+    if not isinstance(config, kind):
+        raise ConfigError(f"package {name} has no settings of type {kind.__name__}")
+    return config
+
+
+def enabled(settings: Settings) -> tuple[Package, ...]:
+    """The installed packages this configuration turns on (core always)."""
+    return tuple(
+        p
+        for p in installed()
+        if p is CORE
+        or (p.name not in settings.disabled_packages and (p.enabled is None or p.enabled(settings)))
+    )
+
+
+def db_apps() -> dict[str, tuple[str, ...]]:
+    """Tortoise apps of every installed package, in migration order (disabled ones too: their
+    tables and history stay)."""
+    return {p.name: p.models for p in installed() if p.models}
+
+
+def migrations_of(label: str) -> str:
+    """The migrations package of an app."""
+    return next(p.migrations_module for p in installed() if p.name == label)
+
+
+def job_modules(settings: Settings) -> tuple[str, ...]:
+    """Modules whose handlers this process loads: the enabled packages', then the setting's."""
+    return (*(m for p in enabled(settings) for m in p.jobs), *settings.job_modules)
+
+
+def route_tables(settings: Settings) -> list[Any]:
+    """The RouteTableDefs of the enabled packages, core first."""
+    return [importlib.import_module(m).routes for p in enabled(settings) for m in p.routes]
+
+
+def demo_seeders(settings: Settings) -> list[str]:
+    """Modules with demo seeders of the enabled packages."""
+    return [m for p in enabled(settings) for m in p.demo]

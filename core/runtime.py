@@ -1,0 +1,108 @@
+"""What a running process shares with request handlers, jobs and packages: one `Runtime`.
+
+The web app, an arq worker, a CLI command and a test each build one with `build_runtime`;
+packages put their own services into it under typed keys (`ServiceKey`) in their `configure`
+hook, so that a handler, a job and a test get the same objects without building them by hand.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast
+
+from core.calendar import WorkCalendar
+from core.jobs.registry import load_modules
+from core.kv import DatabaseKV, KeyValue
+from core.org.service import GridCache
+from core.packages import Package, enabled, job_modules
+
+if TYPE_CHECKING:
+    import aiohttp
+    from arq.connections import ArqRedis
+
+    from core.config import Settings
+    from core.jobs.queues import JobQueue
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Process = Literal["web", "worker", "cli"]
+
+
+class ServiceKey(Generic[T]):
+    """A typed name for a package's service in the runtime (like aiohttp's AppKey)."""
+
+    def __init__(self, name: str, kind: type[T] | None = None) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"ServiceKey({self.name!r})"
+
+
+@dataclass
+class Runtime:
+    """Settings, the enabled packages, shared clients and the packages' services."""
+
+    settings: Settings
+    packages: tuple[Package, ...]
+    process: Process
+    calendar: WorkCalendar
+    grids: GridCache
+    kv: KeyValue = field(default_factory=DatabaseKV)
+    http: aiohttp.ClientSession | None = None  # the shared session, once opened
+    redis: ArqRedis | None = None  # when CITYLOOP_REDIS_URL is set, once connected
+    queue: JobQueue | None = None  # where committed outbox rows are kicked
+    _services: dict[ServiceKey[Any], Any] = field(default_factory=dict)
+
+    def __getitem__(self, key: ServiceKey[T]) -> T:
+        try:
+            return cast(T, self._services[key])
+        except KeyError:
+            raise LookupError(
+                f"{key.name} is not in this runtime: is its package enabled?"
+            ) from None
+
+    def __setitem__(self, key: ServiceKey[T], value: T) -> None:
+        self._services[key] = value
+
+    def __contains__(self, key: ServiceKey[Any]) -> bool:
+        return key in self._services
+
+    def package(self, name: str) -> Package | None:
+        """The enabled package of this name."""
+        return next((p for p in self.packages if p.name == name), None)
+
+
+def build_runtime(settings: Settings, *, process: Process) -> Runtime:
+    """Load the enabled packages' job modules and run their `configure` hooks."""
+    packages = enabled(settings)
+    load_modules(job_modules(settings))
+    runtime = Runtime(
+        settings=settings,
+        packages=packages,
+        process=process,
+        calendar=WorkCalendar.from_profile(settings.profile),
+        grids=GridCache(),
+    )
+    for package in packages:
+        if package.configure is not None:
+            package.configure(runtime)
+    return runtime
+
+
+async def start_packages(runtime: Runtime) -> None:
+    """Run each enabled package's `setup` (after the database, Redis and HTTP are open)."""
+    for package in runtime.packages:
+        if package.setup is not None:
+            await package.setup(runtime)
+
+
+async def stop_packages(runtime: Runtime) -> None:
+    """Run each `cleanup`, last package first; one failing does not stop the others."""
+    for package in reversed(runtime.packages):
+        if package.cleanup is None:
+            continue
+        try:
+            await package.cleanup(runtime)
+        except Exception:
+            log.exception("cleanup of package %s failed", package.name)
