@@ -37,6 +37,7 @@ PACKAGE = Package(
     jobs=("cases.jobs", "cases.notices"),
     models=("cases.models",),
     demo=("cases.demo",),
+    history="cases.events:past_events",
     configure=_configure,
 )
 

@@ -36,18 +36,18 @@ def _own_event(e: CaseEvent, report_ids: set[int]) -> bool:
 
 
 def events_for_citizen(
-    events: list[CaseEvent], report_ids: set[int], shown: frozenset[Action]
+    events: list[CaseEvent], report_ids: set[int], moves: frozenset[Action]
 ) -> list[CaseEvent]:
     """Their own report events in full; the city's shown moves without notes, actors, data.
 
-    `shown` is the profile's `workflow.citizen_sees` (督办, 超期 and internal requests stay
+    `moves` is the profile's `workflow.citizen_sees` (督办, 超期 and internal requests stay
     inside by default).
     """
     shown = []
     for e in events:
         if _own_event(e, report_ids):
             shown.append(e)
-        elif e.action in shown and e.action not in (Action.REPORT, Action.DUPLICATE):
+        elif e.action in moves and e.action not in (Action.REPORT, Action.DUPLICATE):
             shown.append(
                 CaseEvent(
                     id=e.id,

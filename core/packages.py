@@ -49,6 +49,9 @@ class Package:
     demo: tuple[str, ...] = ()
     # Packages whose tables this one's refer to (migration order).
     requires: tuple[str, ...] = ()
+    # "module:function" of `async (since, until) -> [(event, key, payload)]`: the events this
+    # package published, for `cityloop events replay`.
+    history: str | None = None
     # Its own settings (a pydantic BaseSettings with env_prefix "CITYLOOP_<NAME>_").
     config: type[BaseSettings] | None = None
     # False: installed but off (say, no app id configured): mounts and runs nothing.
@@ -196,6 +199,16 @@ def job_modules(settings: Settings) -> tuple[str, ...]:
 def route_tables(settings: Settings) -> list[Any]:
     """The RouteTableDefs of the enabled packages, core first."""
     return [importlib.import_module(m).routes for p in enabled(settings) for m in p.routes]
+
+
+def histories(settings: Settings) -> list[Callable[..., Awaitable[Any]]]:
+    """The event histories of the enabled packages (for replay)."""
+    found = []
+    for package in enabled(settings):
+        if package.history:
+            module, _, attr = package.history.partition(":")
+            found.append(getattr(importlib.import_module(module), attr))
+    return found
 
 
 def demo_seeders(settings: Settings) -> list[str]:

@@ -9,6 +9,7 @@ from typing import Any
 
 from tortoise import timezone
 
+from core.jobs.events import subscribe
 from core.jobs.models import OutboxItem
 from core.jobs.registry import JobContext, job
 
@@ -43,3 +44,21 @@ async def fail_once(ctx: JobContext, payload: dict[str, Any]) -> None:
 @job("test.noop")
 async def noop(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Do nothing."""
+
+
+# Two subscribers of one event (core.jobs.events): one records, one always fails. The event
+# name is the tests' own, so no case event of another test ever reaches them.
+@subscribe("test.happened", name="test.recorder")
+async def recorder(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Record the event (the effect commits with done)."""
+    await OutboxItem.create(
+        kind="test.noop",
+        payload={"parent": ctx.outbox_id, "seen": payload.get("n")},
+        available_at=timezone.now() + dt.timedelta(days=365),
+    )
+
+
+@subscribe("test.happened", name="test.broken")
+async def broken(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Fail every time, as a subscriber whose upstream is down would."""
+    raise RuntimeError("upstream said 503")

@@ -82,7 +82,9 @@ def test_an_unknown_package_cannot_be_disabled(
     plugin: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CITYLOOP_DISABLED_PACKAGES", '["testplugn"]')
-    with pytest.raises(ConfigError, match="'testplugn' is not an installed package .testplugin"):
+    with pytest.raises(
+        ConfigError, match=r"'testplugn' is not an installed package \(testplugin\?\)"
+    ):
         load_settings()
 
 
@@ -254,7 +256,7 @@ async def _until(what: str, check: Any, log: Path, limit: float = 40) -> None:
 
 
 @pytest.mark.parametrize("mode", ["embedded", "arq"])
-async def test_the_server_runs_an_installed_plugin(  # noqa: C901  (one story, start to stop)
+async def test_the_server_runs_an_installed_plugin(
     mode: str,
     plugin: Path,
     db: None,
