@@ -48,15 +48,23 @@ def payload_of(case: Case, event: CaseEvent) -> CaseEventPayload:
 
 
 async def publish(
-    case: Case, event: CaseEvent, *, deps: Deps | None, reporters: Reporters | None = None
+    case: Case,
+    event: CaseEvent,
+    *,
+    deps: Deps | None,
+    reporters: Reporters | None = None,
+    every_row: bool = False,
 ) -> list[int]:
-    """Write the outbox rows of this event's subscribers; return the ids to kick."""
+    """Write the outbox rows of this event's subscribers; return the ids to kick (or all)."""
     name = event_name(event.action)
     if not events.subscribers(name):
         return []
-    payload = payload_of(case, event).model_dump(mode="json")
-    hints = {"deps": deps, "reporters": reporters}
-    return await events.publish(name, payload, key=f"case_event:{event.id}", hints=hints)
+    typed = payload_of(case, event)
+    payload = typed.model_dump(mode="json")
+    # What the fan-outs would otherwise read or parse again (never stored).
+    hints = {"deps": deps, "reporters": reporters, "event": typed}
+    key = f"case_event:{event.id}"
+    return await events.publish(name, payload, key=key, hints=hints, every_row=every_row)
 
 
 def on(*actions: Action, name: str) -> Callable[[EventHandler], EventHandler]:

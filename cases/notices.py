@@ -31,9 +31,16 @@ def _workflow(hints: Mapping[str, Any]) -> Workflow:
     return deps.policy.workflow if deps is not None else _DEFAULT
 
 
+def _event(payload: dict[str, Any], hints: Mapping[str, Any]) -> CaseEventPayload:
+    typed = hints.get("event")
+    return (
+        typed if isinstance(typed, CaseEventPayload) else CaseEventPayload.model_validate(payload)
+    )
+
+
 async def reporter_rows(payload: dict[str, Any], hints: Mapping[str, Any]) -> list[Row]:
     """One notice per citizen reporter of the case, for their own channel."""
-    event = CaseEventPayload.model_validate(payload)
+    event = _event(payload, hints)
     if event.action not in _workflow(hints).told_reporter:
         return []
     known = hints.get("reporters")
@@ -61,7 +68,7 @@ async def reporter_rows(payload: dict[str, Any], hints: Mapping[str, Any]) -> li
 
 async def staff_rows(payload: dict[str, Any], hints: Mapping[str, Any]) -> list[Row]:
     """The department of new or returning work, a task's inspector, a late stage's owner."""
-    event = CaseEventPayload.model_validate(payload)
+    event = _event(payload, hints)
     notices: list[tuple[str, StaffNotice]] = []
     base = {"case_id": event.case_id, "event_id": event.event_id, "action": event.action}
     if "task_id" in event.data:

@@ -106,12 +106,14 @@ async def publish(
     *,
     key: str,
     hints: Mapping[str, Any] | None = None,
+    every_row: bool = False,
 ) -> list[int]:
     """Write the rows of every subscriber of `event` (in the caller's transaction).
 
     `key` names the event uniquely (its timeline row id, say); `hints` are what the producer
     already holds (to save subscribers a read), never stored. Return the ids to kick after
-    commit: rows whose kind no handler here runs are left to wait for one.
+    commit: rows whose kind no handler here runs are left to wait for one (`every_row`: the
+    ids of all rows written).
     """
     ids: list[int] = []
     for sub in subscribers(event):
@@ -122,7 +124,7 @@ async def publish(
                 available_at=timezone.now(),
                 dedupe_key=_dedupe(sub.name, key, row.key),
             )
-            if handler_for(item.kind) is not None:
+            if every_row or handler_for(item.kind) is not None:
                 ids.append(item.id)
     return ids
 

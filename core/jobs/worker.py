@@ -90,7 +90,7 @@ def _every(seconds: int) -> set[int]:
     return set(range(0, 60, step))
 
 
-def worker_settings(settings: Settings) -> type:
+def worker_settings(settings: Settings) -> type[Any]:
     """Build the arq WorkerSettings class for these settings (loads the packages' jobs)."""
     from core.jobs.registry import load_modules
     from core.packages import job_modules

@@ -11,17 +11,23 @@ import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import FormData
 from aiohttp.test_utils import TestClient
 from PIL import Image
 
-from cases.models import CaseEvent
+from cases import CaseStatus, IntakeDraft, Location, Reporter, Source, submit
+from cases.const import Urgency
+from cases.models import Case, CaseEvent
 from core.auth.models import Citizen, Staff
-from core.auth.service import citizen_identity, issue_token
+from core.auth.service import citizen_identity, create_staff, issue_token
 from core.config import Settings
 from core.org.models import Department, Grid
+
+if TYPE_CHECKING:
+    # Only annotated here: the tests that build dependencies by hand import them themselves.
+    from cases.deps import Deps
 
 M_PER_DEG = 111_320.0
 
@@ -212,3 +218,55 @@ async def actions(case_id: int) -> list[str]:
 def codes(pairs: Sequence[tuple[int, dict[str, Any]]]) -> list[tuple[int, str]]:
     """(status, error code) of each response, sorted: for answers whose order is not fixed."""
     return sorted((s, b.get("code") or "") for s, b in pairs)
+
+
+def error_fields(err: dict[str, Any]) -> list[str]:
+    """The fields a 422 answer names, in its order."""
+    return [str(f["field"]) for f in err.get("fields", [])]
+
+
+async def add_staff(city: City, username: str, roles: list[str], department: str | None) -> None:
+    """Add an account with several roles, and let `city.login` use it."""
+    password = "Pa55word-" + username
+    dep = await city.department(department) if department else None
+    await create_staff(
+        username=username, password=password, display_name=username, roles=roles, department_id=dep
+    )
+    city.passwords[username] = password
+
+
+async def registered_case(city: City, street: int = 2, text: str = "路边有垃圾") -> int:
+    """A citizen's report in a street, registered (class B) by the acceptor; its id."""
+    status, out = await city.report(await city.citizen(), await city.point(street), text)
+    assert status == 201, out
+    cid = int(out["case"]["id"])
+    await city.ok(cid, "register", "acceptor", urgency="B")
+    return cid
+
+
+async def four_cases(city: City) -> dict[str, dict[str, Any]]:
+    """Inspectors' cases, dispatched (a and d to 环卫, b to 交警), and a citizen's in 核实 (c)."""
+    a = await city.dispatched(1, "东门口垃圾")
+    b = await city.dispatched(2, "消防通道违停")
+    _, c = await city.report(await city.citizen(), await city.point(3), "小区里有垃圾")
+    d = await city.dispatched(1, "北门口垃圾桶满溢", number=2)
+    return {"a": a, "b": b, "c": c["case"], "d": d}
+
+
+async def inspector_report(
+    deps: Deps, settings: Settings, street: int, category: str, urgency: Urgency | None = None
+) -> Case:
+    """An inspector's report through the one door: filed and dispatched at once."""
+    inspector = await Staff.get(username=f"inspector{street}")
+    draft = IntakeDraft(
+        source=Source.GRID_APP,
+        idempotency_key=uuid.uuid4().hex,
+        reporter=Reporter(staff_id=inspector.id),
+        category_code=category,
+        description="巡查发现消防通道有车辆违停",
+        location=Location(**await grid_point(settings, street)),
+        urgency=urgency,
+    )
+    result = await submit(draft, deps=deps)
+    assert result.case.status == CaseStatus.DISPATCHED
+    return await Case.get(id=result.case.id)

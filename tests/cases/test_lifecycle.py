@@ -39,7 +39,11 @@ async def test_a_citizen_report_walks_the_whole_loop(city: City) -> None:
     cid = case["id"]
     # The keywords chose the category; a public report goes to 核实 first.
     assert (case["category_code"], case["category_name"]) == ("E06010", "暴露垃圾")
-    assert (case["status"], case["source"], case["stage"]) == ("verifying", "web", "verify")
+    assert (case["status"], case["source"], case["stage"]) == (
+        "verifying",
+        "wechat_oa",
+        "verify",
+    )  # the citizen came through the 公众号
 
     # The verify task is the grid's inspector's, and only theirs to see.
     _, tasks = await city.get("/api/v1/tasks", "inspector2")
@@ -169,7 +173,7 @@ async def test_a_citizen_report_walks_the_whole_loop(city: City) -> None:
     ]
 
     # The reporter hears of each step that matters to them, through their own channel (web).
-    told = await _outbox("notify.web", case_id=cid)
+    told = await _outbox("notify.wechat_oa", case_id=cid)
     assert [p["action"] for p in told] == [
         "register",
         "dispatch",
@@ -204,7 +208,7 @@ async def test_an_inspector_report_is_filed_and_dispatched_at_once(city: City) -
             ("dispatch", "system", None),
         ]
     # Not a citizen's report: nobody to notify through a channel.
-    assert await _outbox("notify.web") == []
+    assert await _outbox("notify.wechat_oa") == []
     _, inbox = await city.get("/api/v1/inbox", "handler_jj")
     assert sorted(c["id"] for c in inbox["items"]) == sorted([by_code["id"], by_word["id"]])
 
@@ -229,7 +233,7 @@ async def test_a_rejected_report_cannot_be_dispatched(city: City) -> None:
     # The open 核实 task is withdrawn, and the reporter hears of the decision.
     _, tasks = await city.get("/api/v1/tasks", "inspector3")
     assert tasks["items"] == []
-    assert [p["action"] for p in await _outbox("notify.web", case_id=cid)] == ["reject"]
+    assert [p["action"] for p in await _outbox("notify.wechat_oa", case_id=cid)] == ["reject"]
 
 
 async def test_the_shift_lead_cancels_a_registered_case(city: City) -> None:
@@ -337,7 +341,7 @@ async def test_reopen_after_close_sends_it_back_to_the_department(city: City) ->
     assert (reopened["closed_at"], reopened["handled_at"]) == (None, None)
     assert reopened["deadline_at"] is not None
     assert (await actions(cid))[-2:] == ["close", "reopen"]
-    assert [p["action"] for p in await _outbox("notify.web", case_id=cid)][-2:] == [
+    assert [p["action"] for p in await _outbox("notify.wechat_oa", case_id=cid)][-2:] == [
         "close",
         "reopen",
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
+from typing import Any
 
 from cases.const import Source
 from cases.policy import load_policy
@@ -18,12 +19,17 @@ def _toml_blocks() -> list[str]:
 
 
 def test_readme_profiles_validate() -> None:
-    blocks = _toml_blocks()
-    assert len(blocks) >= 2
-    merged: dict[str, object] = {}
+    # The profile's blocks, not the pyproject.toml of "Writing a package".
+    blocks = [b for b in _toml_blocks() if not b.lstrip().startswith("[project")]
+    assert len(blocks) >= 3
+    merged: dict[str, Any] = {}
     for block in blocks:
-        merged |= tomllib.loads(block)
+        for key, value in tomllib.loads(block).items():
+            both = isinstance(value, dict) and isinstance(merged.get(key), dict)
+            merged[key] = {**merged[key], **value} if both else value
     policy = load_policy(CityProfile.model_validate(merged))
+    assert policy.workflow.case_number == "{city}{date:%Y%m%d}{id:06d}"
+    assert policy.workflow.verify_sources  # the first [workflow] block's keys are kept too
     parking = policy.for_category("E09009")
     assert parking.department == "JJ" and parking.reviewed
     assert Source.VIDEO in parking.auto_dispatch

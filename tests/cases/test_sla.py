@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from dataclasses import dataclass
@@ -9,31 +10,34 @@ from dataclasses import dataclass
 import pytest
 
 from cases import (
+    TRANSITIONS,
     Action,
     CaseStatus,
+    DecisionIn,
     Deps,
+    ExtendIn,
     IntakeDraft,
     Location,
     Reporter,
-    Request,
     Source,
+    deps_of,
     submit,
     transition,
 )
 from cases.const import Light, Urgency
 from cases.jobs import mark_overdue_now
 from cases.models import Case, CaseEvent
-from cases.policy import load_policy
 from cases.service import case_out
 from core.auth.models import Staff
 from core.auth.service import Principal
 from core.calendar import TimeUnit, WorkCalendar
-from core.config import CityProfile, Settings
+from core.config import Settings
 from core.demo import seed_demo
 from core.jobs.models import OutboxItem
 from core.org.models import Department
-from core.org.service import GridCache
+from core.runtime import build_runtime
 from tests.cases.helpers import grid_point
+from tests.cases.helpers import inspector_report as _inspector_report
 
 CST = dt.timezone(dt.timedelta(hours=8))
 FRIDAY_5PM = dt.datetime(2026, 11, 20, 17, 0, tzinfo=CST)
@@ -106,25 +110,22 @@ class Town:
             roles=frozenset(staff.roles),
             department_id=staff.department_id,
         )
-        request = Request(note="说明理由", params=params)
-        return await transition(case.id, action, actor=who, deps=self.deps, request=request)
+        inputs = TRANSITIONS[action].input(note="说明理由", **params)
+        return await transition(case.id, action, inputs, actor=who, deps=self.deps)
+
+
+async def _deps(settings: Settings, clock: FixedClock) -> Deps:
+    """The case core's Deps of a process on these settings, on a fixed clock, with no queue."""
+    runtime = build_runtime(settings, process="cli")
+    await runtime.grids.refresh()
+    return dataclasses.replace(deps_of(runtime), now=clock)
 
 
 @pytest.fixture
 async def town(db: None, settings: Settings) -> Town:
     await seed_demo(settings)
-    grids = GridCache()
-    await grids.refresh()
     clock = FixedClock(FRIDAY_5PM)
-    profile = CityProfile()
-    deps = Deps(
-        policy=load_policy(profile),
-        calendar=WorkCalendar.from_profile(profile),
-        queue=None,
-        grids=grids,
-        now=clock,
-    )
-    return Town(settings, deps, clock)
+    return Town(settings, await _deps(settings, clock), clock)
 
 
 async def test_one_working_day_from_friday_afternoon_ends_monday_afternoon(town: Town) -> None:
@@ -266,3 +267,38 @@ async def test_the_overdue_marker_flags_a_late_case_once(town: Town) -> None:
     }
     # Not a person's move: the version a person saw stays valid.
     assert (await Case.get(id=late.id)).version == late.version
+
+
+async def _principal(username: str) -> Principal:
+    staff = await Staff.get(username=username)
+    return Principal(
+        "staff",
+        staff.id,
+        staff.display_name,
+        roles=frozenset(staff.roles),
+        department_id=staff.department_id,
+    )
+
+
+async def test_a_one_day_extension_is_one_calendar_day(db: None, settings: Settings) -> None:
+    await seed_demo(settings)
+    monday_9am = dt.datetime(2026, 11, 23, 9, tzinfo=CST)
+    clock = FixedClock(monday_9am)
+    deps = await _deps(settings, clock)
+    # 暴露垃圾, class B: 1 工作日, from Monday 09:00 to Tuesday 09:00.
+    case = await _inspector_report(deps, settings, 3, "E06010")
+    assert case.deadline_at == dt.datetime(2026, 11, 24, 9, tzinfo=CST)
+
+    clock.now = dt.datetime(2026, 11, 23, 9, 30, tzinfo=CST)
+    asked = ExtendIn(note="需调配清运车辆", amount=1, unit=TimeUnit.DAY)
+    handler = await _principal("handler_hw")
+    await transition(case.id, Action.EXTEND, asked, actor=handler, deps=deps)
+    clock.now = dt.datetime(2026, 11, 23, 10, tzinfo=CST)
+    dispatcher = await _principal("dispatcher")
+    yes = DecisionIn(approved=True)
+    await transition(case.id, Action.APPROVE_EXTENSION, yes, actor=dispatcher, deps=deps)
+
+    # 1 天 is one calendar day after the old deadline: Wednesday 09:00, not Friday.
+    row = await Case.get(id=case.id)
+    assert row.deadline_at == dt.datetime(2026, 11, 25, 9, tzinfo=CST)
+    assert row.pending_request is None

@@ -214,7 +214,7 @@ def test_worker_runs_every_periodic_job_as_a_cron(settings: Settings) -> None:
     from core.jobs.worker import worker_settings
 
     with_redis = settings.model_copy(update={"redis_url": SecretStr("redis://127.0.0.1:6379/15")})
-    names = {c.name for c in worker_settings(with_redis).cron_jobs}  # type: ignore[attr-defined]
+    names = {c.name for c in worker_settings(with_redis).cron_jobs}
     assert {"cron:sweep_outbox", "cases.mark_overdue", "core.kv_purge"} <= names
 
 

@@ -32,6 +32,7 @@ from core.demo import seed_demo
 from core.errors import ConfigError
 from core.jobs import outbox
 from core.jobs.models import OutboxItem, OutboxStatus
+from core.jobs.registry import JobContext
 from core.kv.models import KeyValueItem
 from core.runtime import build_runtime
 from core.web import create_app
@@ -236,8 +237,8 @@ async def _close_a_case(api: Api) -> int:
 
 
 async def _effects(case_id: int) -> list[dict[str, Any]]:
-    rows = await OutboxItem.filter(kind="testplugin.effect").values_list("payload", flat=True)
-    return [p for p in rows if isinstance(p, dict) and p.get("case_id") == case_id]
+    rows = await OutboxItem.filter(kind="testplugin.effect").order_by("id")
+    return [r.payload for r in rows if r.payload.get("case_id") == case_id]
 
 
 async def _row(kind: str, case_id: int) -> OutboxItem:
@@ -306,7 +307,7 @@ async def test_the_server_runs_an_installed_plugin(
     if mode == "embedded":
         # Without the plug-in's jobs here: its subscribers stay out of this test process.
         quiet = settings.model_copy(update={"disabled_packages": ("testplugin",)})
-        context = outbox.JobContext(build_runtime(quiet, process="cli"), 0, 0)
+        context = JobContext(build_runtime(quiet, process="cli"), 0, 0)
         assert await outbox.run_item(once.id, context=context, lease_s=30) == "skipped"
     else:
         from arq.connections import RedisSettings, create_pool

@@ -1,0 +1,78 @@
+"""The case API's boundary (cases/views.py): bad input answers 4xx, never 500."""
+
+from __future__ import annotations
+
+from cases.models import Case
+from tests.cases.helpers import City
+from tests.cases.helpers import error_fields as _fields
+
+CASES = "/api/v1/cases"
+
+
+async def test_ids_beyond_their_columns_are_not_found(city: City) -> None:
+    status, err = await city.get(f"{CASES}/99999999999999999999", "acceptor")
+    assert (status, err.get("code")) == (404, "not_found")
+    status, err = await city.get("/api/v1/media/99999999999", "acceptor")
+    assert (status, err.get("code")) == (404, "not_found")
+
+    status, err = await city.get(CASES, "acceptor", department_id="99999999999")
+    assert status == 422, err
+    assert _fields(err) == ["department_id"]
+
+    status, err = await city.report(
+        await city.citizen(), await city.point(1), "门口有垃圾", attachments=[99999999999]
+    )
+    assert status == 422, err
+    assert any(f.startswith("attachments") for f in _fields(err)), err
+    assert await Case.all().count() == 0
+
+
+async def test_an_instant_before_year_one_in_utc_is_refused(city: City) -> None:
+    status, err = await city.report(
+        await city.citizen(),
+        await city.point(1),
+        "门口有垃圾",
+        occurred_at="0001-01-01T00:00:00+14:00",
+    )
+    assert status == 422, err
+    assert _fields(err) == ["occurred_at"]
+
+
+async def test_a_far_instant_is_refused(city: City) -> None:
+    status, err = await city.report(
+        await city.citizen(),
+        await city.point(1),
+        "门口有垃圾",
+        occurred_at="1900-01-01T00:00:00+08:00",
+    )
+    assert status == 422, err
+    assert _fields(err) == ["occurred_at"]
+    status, err = await city.get(CASES, "acceptor", created_from="2200-01-01T00:00:00+08:00")
+    assert status == 422, err
+    assert _fields(err) == ["created_from"]
+
+
+async def test_a_nesting_bomb_is_malformed_json(city: City) -> None:
+    r = await city.client.post(
+        "/api/v1/auth/login",
+        data="[" * 100_000,
+        headers={"Content-Type": "application/json"},
+    )
+    assert r.status == 400, await r.text()
+    assert (await r.json())["code"] == "malformed_json"
+
+
+async def test_a_multipart_body_without_its_boundary_is_a_bad_request(city: City) -> None:
+    body = (
+        b"--not-the-boundary\r\n"
+        b'Content-Disposition: form-data; name="file"; filename="a.jpg"\r\n'
+        b"Content-Type: image/jpeg\r\n\r\n"
+        b"\xff\xd8\xff\xe0 not much of a photo\r\n"
+        b"--not-the-boundary--\r\n"
+    )
+    headers = {
+        **await city.login("inspector1"),
+        "Content-Type": "multipart/form-data; boundary=xyz",
+    }
+    r = await city.client.post("/api/v1/media", data=body, headers=headers)
+    assert r.status == 400, await r.text()
