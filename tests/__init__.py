@@ -1,0 +1,1 @@
+"""Tests of cityloop: they mirror the packages."""
