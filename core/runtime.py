@@ -53,6 +53,7 @@ class Runtime:
     redis: ArqRedis | None = None  # when CITYLOOP_REDIS_URL is set, once connected
     queue: JobQueue | None = None  # where committed outbox rows are kicked
     _services: dict[ServiceKey[Any], Any] = field(default_factory=dict)
+    _started: list[Package] = field(default_factory=list)
 
     def __getitem__(self, key: ServiceKey[T]) -> T:
         try:
@@ -95,11 +96,13 @@ async def start_packages(runtime: Runtime) -> None:
     for package in runtime.packages:
         if package.setup is not None:
             await package.setup(runtime)
+        runtime._started.append(package)
 
 
 async def stop_packages(runtime: Runtime) -> None:
-    """Run each `cleanup`, last package first; one failing does not stop the others."""
-    for package in reversed(runtime.packages):
+    """Run the `cleanup` of each started package, last first; one failing stops no other."""
+    while runtime._started:
+        package = runtime._started.pop()
         if package.cleanup is None:
             continue
         try:
