@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 import signal
-import socket
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,9 +18,9 @@ from core.jobs.models import OutboxItem, OutboxStatus
 from core.jobs.queues import LocalQueue
 from core.jobs.registry import JobContext, load_modules
 from core.runtime import build_runtime
+from tests.core.processes import REDIS_URL, base_env, start
 
 HERE = Path(__file__).resolve().parent
-REDIS_URL = os.environ.get("CITYLOOP_TEST_REDIS_URL")
 
 
 @pytest.fixture(autouse=True)
@@ -114,50 +110,14 @@ async def test_row_never_kicked_is_found_by_the_sweeper(db: None, settings: Sett
 # --- a runner killed mid-job --------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _env(settings: Settings, *, redis: bool) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CITYLOOP_")}
-    env.update(
-        CITYLOOP_DATABASE_URL=settings.database_url,
-        CITYLOOP_MEDIA_DIR=str(settings.media_dir),
-        CITYLOOP_QUEUE_NAME=settings.queue_name,
+    return base_env(
+        settings,
+        redis=redis,
+        path=[str(HERE)],
         CITYLOOP_JOB_TIMEOUT_S="2",
-        CITYLOOP_OUTBOX_SWEEP_S="1",
-        CITYLOOP_OUTBOX_STALE_S="1",
         CITYLOOP_JOB_MODULES='["jobdefs"]',
-        CITYLOOP_PORT=str(_free_port()),
-        CITYLOOP_LOG_FORMAT="text",
-        PYTHONPATH=os.pathsep.join([str(HERE), env.get("PYTHONPATH", "")]),
     )
-    if redis:
-        assert REDIS_URL
-        env["CITYLOOP_REDIS_URL"] = REDIS_URL
-    return env
-
-
-@pytest.fixture
-def runners() -> Iterator[list[subprocess.Popen[bytes]]]:
-    procs: list[subprocess.Popen[bytes]] = []
-    yield procs
-    for proc in procs:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-
-
-def _start(command: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "core.cli", command], env=env, stdout=out, stderr=out
-        )
 
 
 async def _wait_for(path: Path, proc: subprocess.Popen[bytes], log: Path, limit: float) -> None:
@@ -185,7 +145,7 @@ async def test_job_lost_to_a_killed_runner_is_done_exactly_once(
     marker = tmp_path / "started"
     item = await outbox.add("test.chain", {"marker": str(marker), "first_sleep_s": 60})
 
-    first = _start(command, env, log)
+    first = start(command, env, log)
     runners.append(first)
     # Nobody kicked the row: the runner's sweeper finds it (Redis down at commit time, say).
     await _wait_for(Path(f"{marker}.1"), first, log, limit=60)
@@ -195,7 +155,7 @@ async def test_job_lost_to_a_killed_runner_is_done_exactly_once(
     assert row.status == OutboxStatus.RUNNING  # claimed, never finished
     assert await _effects(item.id) == 0  # its uncommitted effect died with it
 
-    second = _start(command, env, log)
+    second = start(command, env, log)
     runners.append(second)
     deadline = time.monotonic() + 60
     while (row := await OutboxItem.get(id=item.id)).status != OutboxStatus.DONE:

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -36,9 +34,9 @@ from core.jobs.registry import JobContext
 from core.kv.models import KeyValueItem
 from core.runtime import build_runtime
 from core.web import create_app
+from tests.core.processes import REDIS_URL, base_env, start
 
 PLUGIN_SRC = Path(__file__).resolve().parents[1] / "plugin"
-REDIS_URL = os.environ.get("CITYLOOP_TEST_REDIS_URL")
 ENTRY = "[cityloop.packages]\ntestplugin = cityloop_testplugin:PACKAGE\n"
 
 
@@ -118,50 +116,17 @@ async def test_a_disabled_plugin_mounts_nothing(
 # --- end to end: the real server (and worker) run the plug-in ------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _env(settings: Settings, site: Path, marks: Path, *, redis: bool) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CITYLOOP_")}
-    env.update(
-        CITYLOOP_DATABASE_URL=settings.database_url,
-        CITYLOOP_MEDIA_DIR=str(settings.media_dir),
-        CITYLOOP_QUEUE_NAME=settings.queue_name,
-        CITYLOOP_PORT=str(_free_port()),
-        CITYLOOP_LOG_FORMAT="text",
-        CITYLOOP_OUTBOX_SWEEP_S="1",
-        CITYLOOP_OUTBOX_STALE_S="1",
+    return base_env(
+        settings,
+        redis=redis,
+        path=[str(site), str(PLUGIN_SRC)],
         CITYLOOP_JOB_MAX_ATTEMPTS="3",
         CITYLOOP_JOB_RETRY_BASE_S="0.2",
         CITYLOOP_PASSWORD_TIME_COST="1",
         CITYLOOP_PASSWORD_MEMORY_KIB="1024",
         CITYLOOP_TESTPLUGIN_MARKER_DIR=str(marks),
-        PYTHONPATH=os.pathsep.join([str(site), str(PLUGIN_SRC), env.get("PYTHONPATH", "")]),
     )
-    if redis:
-        assert REDIS_URL
-        env["CITYLOOP_REDIS_URL"] = REDIS_URL
-    return env
-
-
-@pytest.fixture
-def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
-    procs: list[subprocess.Popen[bytes]] = []
-    yield procs
-    for proc in procs:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
-
-
-def _start(command: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "core.cli", command], env=env, stdout=out, stderr=out
-        )
 
 
 class Api:
@@ -263,7 +228,7 @@ async def test_the_server_runs_an_installed_plugin(
     db: None,
     settings: Settings,
     tmp_path: Path,
-    processes: list[subprocess.Popen[bytes]],
+    runners: list[subprocess.Popen[bytes]],
 ) -> None:
     """Route mounted, subscriber once per closure, a failing subscriber alone, crons, cleanup."""
     if mode == "arq" and not REDIS_URL:
@@ -273,11 +238,11 @@ async def test_the_server_runs_an_installed_plugin(
     marks.mkdir()
     env = _env(settings, plugin, marks, redis=mode == "arq")
     log = tmp_path / "server.log"
-    processes.append(_start("serve", env, log))
+    runners.append(start("serve", env, log))
     if mode == "arq":
-        processes.append(_start("worker", env, log))
+        runners.append(start("worker", env, log))
     base = f"http://127.0.0.1:{env['CITYLOOP_PORT']}"
-    await _wait_ready(base, processes, log)
+    await _wait_ready(base, runners, log)
 
     async with aiohttp.ClientSession() as http:
         async with http.get(base + "/api/v1/testplugin/hello") as r:
@@ -331,9 +296,9 @@ async def test_the_server_runs_an_installed_plugin(
     if mode == "embedded":
         assert await KeyValueItem.filter(key="testplugin:tick").exists()  # the periodic job
 
-    for proc in processes:
+    for proc in runners:
         proc.send_signal(signal.SIGTERM)
-    for proc in processes:
+    for proc in runners:
         proc.wait(30)
     ran = sorted(p.name for p in marks.iterdir())
     where = ["web", "worker"] if mode == "arq" else ["web"]
