@@ -96,6 +96,9 @@ def installed() -> tuple[Package, ...]:
         if package.name in found or package.name == CORE.name:
             raise ConfigError(f"two packages are named {package.name!r}")
         found[package.name] = package
+    if not found:
+        # Entry points are written by pip: a checkout run without `pip install -e .` has none.
+        log.warning("no cityloop packages installed (group %s): run `pip install -e .`", GROUP)
     return (CORE, *_ordered(found))
 
 
