@@ -6,6 +6,7 @@ periodic job, or a test (`deps_of(app)`, `deps_of(runtime)`); nobody builds them
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable
@@ -69,15 +70,7 @@ def deps_of(source: Any) -> Deps:
     deps = runtime[DEPS]
     # The queue is known only once the process started (the web app's jobs context).
     if deps.queue is not runtime.queue:
-        deps = Deps(
-            deps.policy,
-            deps.calendar,
-            deps.dispatch,
-            runtime.queue,
-            deps.grids,
-            deps.now,
-            deps.hooks,
-        )
+        deps = dataclasses.replace(deps, queue=runtime.queue)
         runtime[DEPS] = deps
     return deps
 

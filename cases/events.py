@@ -7,7 +7,8 @@ nobody subscribes to writes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+import datetime as dt
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from cases import notices  # noqa: F401  (the built-in subscribers: reporter and staff notices)
@@ -16,6 +17,7 @@ from cases.models import Case, CaseEvent
 from cases.schemas import CaseEventPayload
 from core.jobs import events
 from core.jobs.registry import JobContext, JobHandler
+from core.timeutil import utc
 
 if TYPE_CHECKING:
     from cases.deps import Deps
@@ -87,19 +89,19 @@ def on(*actions: Action, name: str) -> Callable[[EventHandler], EventHandler]:
 
 
 async def past_events(
-    since: Any, *, until: Any = None
-) -> Iterable[tuple[str, str, dict[str, Any]]]:
-    """The events of timeline rows written since an instant, oldest first (for replay)."""
-    query = CaseEvent.filter(created_at__gte=since).order_by("id")
+    since: dt.datetime, *, until: dt.datetime | None = None, batch: int = 1000
+) -> AsyncIterator[tuple[str, str, dict[str, Any]]]:
+    """The events of timeline rows written since an instant, oldest first (for replay).
+
+    Read a batch of rows at a time: a window of weeks holds hundreds of thousands.
+    """
+    query = CaseEvent.filter(created_at__gte=utc(since))
     if until is not None:
-        query = query.filter(created_at__lt=until)
-    rows = await query
-    cases = {c.id: c for c in await Case.filter(id__in={r.case_id for r in rows})}
-    return [
-        (
-            event_name(r.action),
-            f"case_event:{r.id}",
-            payload_of(cases[r.case_id], r).model_dump(mode="json"),
-        )
-        for r in rows
-    ]
+        query = query.filter(created_at__lt=utc(until))
+    after = 0
+    while rows := await query.filter(id__gt=after).order_by("id").limit(batch):
+        cases = {c.id: c for c in await Case.filter(id__in={r.case_id for r in rows})}
+        for r in rows:
+            payload = payload_of(cases[r.case_id], r).model_dump(mode="json")
+            yield event_name(r.action), f"case_event:{r.id}", payload
+        after = rows[-1].id

@@ -265,10 +265,11 @@ def cmd_events_replay(args: argparse.Namespace) -> int:
 
     async def run() -> int:
         async with database(settings):
-            build_runtime(settings, process="cli")
+            # The fan-outs word their rows by the city's rules: the runtime has them.
+            hints = {"runtime": build_runtime(settings, process="cli")}
             added = 0
             for history in histories(settings):
-                added += await replay(await history(since, until=until), only=only)
+                added += await replay(history(since, until=until), only=only, hints=hints)
             return added
 
     added = asyncio.run(run())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import entry_points
@@ -49,8 +49,8 @@ class Package:
     demo: tuple[str, ...] = ()
     # Packages whose tables this one's refer to (migration order).
     requires: tuple[str, ...] = ()
-    # "module:function" of `async (since, until) -> [(event, key, payload)]`: the events this
-    # package published, for `cityloop events replay`.
+    # "module:function" of `(since, *, until) -> async iterator of (event, key, payload)`:
+    # the events this package published, oldest first, for `cityloop events replay`.
     history: str | None = None
     # Its own settings (a pydantic BaseSettings with env_prefix "CITYLOOP_<NAME>_").
     config: type[BaseSettings] | None = None
@@ -204,7 +204,7 @@ def route_tables(settings: Settings) -> list[Any]:
     return [importlib.import_module(m).routes for p in enabled(settings) for m in p.routes]
 
 
-def histories(settings: Settings) -> list[Callable[..., Awaitable[Any]]]:
+def histories(settings: Settings) -> list[Callable[..., AsyncIterator[Any]]]:
     """The event histories of the enabled packages (for replay)."""
     found = []
     for package in enabled(settings):

@@ -33,6 +33,7 @@ class ServiceKey(Generic[T]):
     """A typed name for a package's service in the runtime (like aiohttp's AppKey)."""
 
     def __init__(self, name: str, kind: type[T] | None = None) -> None:
+        # `kind` only lets a type checker infer T: ServiceKey("cases.deps", Deps).
         self.name = name
 
     def __repr__(self) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,12 +129,25 @@ async def publish(
     return ids
 
 
+async def _each(items: AsyncIterable[Any] | Iterable[Any]) -> AsyncIterator[Any]:
+    if isinstance(items, AsyncIterable):
+        async for item in items:
+            yield item
+    else:
+        for item in items:
+            yield item
+
+
 def _dedupe(subscriber: str, key: str, suffix: str) -> str:
     return f"{subscriber}|{key}|{suffix}"[:200]
 
 
 async def replay(
-    events: Iterable[tuple[str, str, dict[str, Any]]], *, only: set[str] | None = None
+    events: AsyncIterable[tuple[str, str, dict[str, Any]]]
+    | Iterable[tuple[str, str, dict[str, Any]]],
+    *,
+    only: set[str] | None = None,
+    hints: Mapping[str, Any] | None = None,
 ) -> int:
     """Write the missing rows of past (event, key, payload)s; return how many were new.
 
@@ -143,11 +156,11 @@ async def replay(
     time, and a subscriber that already ran an event does not run it again.
     """
     added = 0
-    for event, key, payload in events:
+    async for event, key, payload in _each(events):
         for sub in subscribers(event):
             if only is not None and sub.name not in only:
                 continue
-            for row in await _rows(sub, payload, {}):
+            for row in await _rows(sub, payload, hints or {}):
                 try:
                     async with in_transaction():
                         await OutboxItem.create(
