@@ -26,7 +26,7 @@ from cases.schemas import (
     ResultIn,
     StaffNotice,
 )
-from cases.service import case_view
+from cases.service import case_view, citizen_viewer
 from cases.states import TRANSITIONS, allowed_actions, transition
 from core.packages import Package
 
@@ -70,7 +70,8 @@ __all__ = [
     "StaffNotice",  # payload of notify.staff: department, inspector or centre hears of a move
     "Urgency",  # 立案条件 class A/B/C
     "allowed_actions",  # the actions an actor's roles allow from a case's status
-    "case_view",  # read one case as a viewer sees it
+    "case_view",  # read one case as a viewer sees it (None: the centre's view)
+    "citizen_viewer",  # the viewer to read a case as for a citizen (a notice's citizen_id)
     "deps_of",  # Deps of a request, app, job context, periodic context or runtime
     "event_name",  # case.<action> of an Action
     "on",  # subscribe a job to case events: @on(Action.CLOSE, name="survey.schedule")

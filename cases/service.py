@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Final
 
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
@@ -184,9 +184,20 @@ async def detail(case: Case, who: Principal, deps: Deps) -> CaseDetail:
     )
 
 
-async def case_view(case_id: int, *, viewer: Principal, deps: Deps) -> CaseView:
-    """One case as this viewer sees it (a citizen: their own report and the public moves)."""
-    shown = await detail(await get_visible(case_id, viewer), viewer, deps)
+# Whom a job reads a case as when it names no viewer: the centre (read only, never an actor).
+_CENTRE: Final = Principal(kind="staff", id=0, name="系统", roles=frozenset({Role.SHIFT_LEAD}))
+
+
+def citizen_viewer(citizen_id: int) -> Principal:
+    """The viewer a channel reads a case as for one of its citizens (a ReporterNotice's)."""
+    return Principal(kind=CITIZEN, id=citizen_id, name="")
+
+
+async def case_view(case_id: int, *, viewer: Principal | None, deps: Deps) -> CaseView:
+    """One case as this viewer sees it: a citizen their own report and the public moves; None
+    the centre's view (everything staff see). 404 if the viewer may not see it."""
+    who = viewer or _CENTRE
+    shown = await detail(await get_visible(case_id, who), who, deps)
     return CaseView(
         id=shown.id,
         number=shown.number,

@@ -6,10 +6,13 @@ import pkgutil
 import tomllib
 from pathlib import Path
 
+import pytest
+
 import cases
-from cases import Action, allowed_actions, case_view, deps_of
+from cases import Action, allowed_actions, case_view, citizen_viewer, deps_of
 from cases.models import Case
 from core.auth.service import Principal
+from core.errors import NotFound
 from tests.cases.helpers import City
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,8 +41,7 @@ async def test_a_citizen_and_the_centre_see_the_same_case_differently(city: City
     case_id = out["case"]["id"]
     await city.ok(case_id, "register", "acceptor", category_code="E06010", note="内部：已电话核实")
     deps = deps_of(city.client.app)
-    citizen = Principal(kind="citizen", id=await city.citizen_id(), name="")
-    mine = await case_view(case_id, viewer=citizen, deps=deps)
+    mine = await case_view(case_id, viewer=citizen_viewer(await city.citizen_id()), deps=deps)
     assert (mine.status, mine.status_name, mine.light) == ("registered", "待派遣", "green")
     assert [(t.action_name, t.status_name) for t in mine.timeline] == [
         ("上报", "待受理"),
@@ -47,9 +49,11 @@ async def test_a_citizen_and_the_centre_see_the_same_case_differently(city: City
         ("立案", "待派遣"),
     ]
     assert all("内部" not in t.note for t in mine.timeline)  # staff notes stay inside
-    shift = Principal(kind="staff", id=1, name="", roles=frozenset({"shift_lead"}))
-    centre = await case_view(case_id, viewer=shift, deps=deps)
+    centre = await case_view(case_id, viewer=None, deps=deps)  # a job's view: the centre's
     assert centre.timeline[-1].note == "内部：已电话核实"
+    stranger = citizen_viewer(999_999)  # someone who did not report it
+    with pytest.raises(NotFound):
+        await case_view(case_id, viewer=stranger, deps=deps)
     assert centre.deadline_at is not None and mine.deadline_at == centre.deadline_at
 
 
