@@ -71,8 +71,12 @@ async def shutdown(ctx: dict[str, Any]) -> None:
         await ctx["db"].__aexit__(None, None, None)
 
 
-def _periodic_crons() -> list[Any]:
-    """One arq cron per registered periodic job (their modules must be loaded first)."""
+def _periodic_crons(queue: str) -> list[Any]:
+    """One arq cron per registered periodic job (their modules must be loaded first).
+
+    Named after the queue too: arq's cron job ids are global to the Redis database, and two
+    deployments sharing one Redis would otherwise take turns running each other's crons.
+    """
     crons = []
     for job in periodic_jobs():
 
@@ -81,7 +85,7 @@ def _periodic_crons() -> list[Any]:
             await job.fn(PeriodicContext(runtime, ArqQueue(ctx["redis"], runtime.settings)))
 
         run.__qualname__ = run.__name__ = job.name.replace(".", "_")
-        crons.append(cron(run, name=job.name, second=_every(job.every_s), unique=True))
+        crons.append(cron(run, name=f"{queue}:{job.name}", second=_every(job.every_s), unique=True))
     return crons
 
 
@@ -103,8 +107,13 @@ def worker_settings(settings: Settings) -> type[Any]:
         "__doc__": "What arq runs: the outbox, the sweeper and every periodic job.",
         "functions": [run_outbox],
         "cron_jobs": [
-            cron(sweep_outbox, second=_every(settings.outbox_sweep_s), run_at_startup=True),
-            *_periodic_crons(),
+            cron(
+                sweep_outbox,
+                name=f"{settings.queue_name}:sweep_outbox",
+                second=_every(settings.outbox_sweep_s),
+                run_at_startup=True,
+            ),
+            *_periodic_crons(settings.queue_name),
         ],
         "on_startup": startup,
         "on_shutdown": shutdown,

@@ -175,7 +175,9 @@ def test_worker_runs_every_periodic_job_as_a_cron(settings: Settings) -> None:
 
     with_redis = settings.model_copy(update={"redis_url": SecretStr("redis://127.0.0.1:6379/15")})
     names = {c.name for c in worker_settings(with_redis).cron_jobs}
-    assert {"cron:sweep_outbox", "cases.mark_overdue", "core.kv_purge"} <= names
+    jobs = ("sweep_outbox", "cases.mark_overdue", "core.kv_purge")
+    # Named by queue: two deployments on one Redis each run their own crons.
+    assert {f"{settings.queue_name}:{j}" for j in jobs} <= names
 
 
 def test_plain_arq_and_cityloop_worker_run_the_same_jobs(
@@ -193,7 +195,8 @@ def test_plain_arq_and_cityloop_worker_run_the_same_jobs(
     plain = import_string("core.jobs.worker.WorkerSettings")
     ours = worker_settings(load_settings())
     for cls in (plain, ours):
-        assert {c.name for c in cls.cron_jobs} >= {"cron:sweep_outbox", "cases.mark_overdue"}
+        names = {c.name for c in cls.cron_jobs}
+        assert names >= {"cityloop:plain-arq:sweep_outbox", "cityloop:plain-arq:cases.mark_overdue"}
         assert (cls.queue_name, cls.job_timeout) == ("cityloop:plain-arq", 17)
         assert cls.redis_settings.database == 15
     assert {c.name for c in plain.cron_jobs} == {c.name for c in ours.cron_jobs}
