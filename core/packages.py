@@ -174,13 +174,21 @@ def config_of(settings: Settings, name: str, kind: type[C]) -> C:
 
 
 def enabled(settings: Settings) -> tuple[Package, ...]:
-    """The installed packages this configuration turns on (core always)."""
-    return tuple(
-        p
-        for p in installed()
-        if p is CORE
-        or (p.name not in settings.disabled_packages and (p.enabled is None or p.enabled(settings)))
-    )
+    """The installed packages this configuration turns on (core always); a package whose
+    requirement is off is off too."""
+    on: dict[str, Package] = {}
+    for p in installed():
+        if p is CORE:
+            on[p.name] = p
+            continue
+        wanted = p.name not in settings.disabled_packages and (
+            p.enabled is None or p.enabled(settings)
+        )
+        if wanted and all(r in on for r in p.requires):
+            on[p.name] = p
+        elif wanted:
+            log.warning("package %s is off: it requires %s", p.name, ", ".join(p.requires))
+    return tuple(on.values())
 
 
 def db_apps() -> dict[str, tuple[str, ...]]:

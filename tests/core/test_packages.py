@@ -113,6 +113,14 @@ async def test_a_disabled_plugin_mounts_nothing(
     assert (await client.get("/api/v1/testplugin/hello")).status == 404
 
 
+def test_a_plugin_whose_requirement_is_off_is_off(
+    plugin: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CITYLOOP_DISABLED_PACKAGES", '["cases"]')
+    names = [p.name for p in packages.enabled(load_settings())]
+    assert names == ["core"]  # channels and the plug-in need the case core
+
+
 # --- end to end: the real server (and worker) run the plug-in ------------------------------
 
 
