@@ -17,6 +17,7 @@ from typing import TypeAlias
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
+from holidays import country_holidays
 
 from core.config import CityProfile
 from core.const import DISPLAY_TZ
@@ -63,11 +64,23 @@ def _package_covers(year: int) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=64)
+def _statutory(year: int) -> frozenset[dt.date]:
+    """The days off the law fixes (全国年节及纪念日放假办法: 元旦, 春节 4 days from 除夕, 清明,
+    劳动节 2, 端午, 中秋, 国庆 3), with their lunar and solar-term dates for this year.
+
+    Without the bridging days and weekend workdays (调休) that the State Council announces each
+    year: those are unknown until then, and the `holidays` package's "observed" days are a guess.
+    """
+    return frozenset(country_holidays("CN", years=year, observed=False))
+
+
 def _uncovered_message(year: int) -> str:
     return (
-        f"the chinesecalendar package has no statutory holidays for {year}: working days in "
-        f"{year} are Monday to Friday only. Add the State Council's {year} holidays and 调休 "
-        f"workdays to the city profile (extra_holidays / extra_workdays)."
+        f"the chinesecalendar package has no data for {year}: working days in {year} skip "
+        f"weekends and the statutory holidays the law fixes, but not yet the State Council's "
+        f"{year} 调休 arrangement (bridging days off, weekend working days). Add them to the "
+        f"city profile (extra_holidays / extra_workdays) once announced."
     )
 
 
@@ -156,10 +169,10 @@ class WorkCalendar:
         if day.year not in self._city_years and day.year not in self._warned:
             self._warned.add(day.year)
             log.warning("%s", _uncovered_message(day.year))
-        return day.weekday() < 5
+        return day.weekday() < 5 and day not in _statutory(day.year)
 
     def is_covered(self, year: int) -> bool:
-        """Return whether holidays of this year are known (package or city profile)."""
+        """Return whether this year's 调休 arrangement is known (package or city profile)."""
         return _package_covers(year) or year in self._city_years
 
     def coverage_warnings(self, years: Iterable[int]) -> list[str]:

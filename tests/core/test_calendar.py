@@ -158,18 +158,31 @@ def test_same_date_as_holiday_and_workday_is_refused() -> None:
         WorkCalendar(extra_holidays=[day], extra_workdays=[day])
 
 
-def test_uncovered_year_falls_back_to_weekends(
+def test_an_uncovered_year_keeps_the_holidays_the_law_fixes(
     cal: WorkCalendar, caplog: pytest.LogCaptureFixture
 ) -> None:
     with pytest.raises(NotImplementedError):
         chinese_calendar.is_workday(dt.date(2027, 1, 1))
     with caplog.at_level(logging.WARNING, logger="core.calendar"):
-        # 2027-01-01 is a Friday: statutory New Year, but unknown to the package.
-        assert cal.add_working_hours(at("2026-12-31 17:00"), 2) == at("2027-01-01 09:00")
-        assert cal.add_working_hours(at("2027-01-01 17:00"), 2) == at("2027-01-04 09:00")
+        # 2027-01-01 is a Friday and 元旦 by law: 2 工作时 from New Year's Eve 17:00 end on
+        # Monday 4 January, not on the holiday (what the package alone would answer).
+        assert cal.add_working_hours(at("2026-12-31 17:00"), 2) == at("2027-01-04 09:00")
+        # 2026-12-02 18:00 + 23 工作日: 23 working days of December and January, 元旦 skipped.
+        assert cal.add_working_days(at("2026-12-02 18:00"), 23) == at("2027-01-05 18:00")
+        # 春节 2027: 除夕 (Friday 5 February) to 初三 (Monday 8 February) are days off.
+        assert [cal.is_workday(dt.date(2027, 2, d)) for d in range(4, 10)] == [
+            True,  # Thursday
+            False,  # 除夕
+            False,  # 初一 (a Saturday)
+            False,  # 初二 (a Sunday)
+            False,  # 初三
+            True,  # Tuesday: the 调休 arrangement is not known yet; no guess is made
+        ]
+        assert not cal.is_workday(dt.date(2027, 10, 1))  # 国庆
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1  # once per year, not per lookup
     assert "2027" in warnings[0].getMessage()
+    assert "调休" in warnings[0].getMessage()
     assert "extra_holidays" in warnings[0].getMessage()
     messages = cal.coverage_warnings([2026, 2027])
     assert len(messages) == 1
@@ -178,9 +191,15 @@ def test_uncovered_year_falls_back_to_weekends(
 
 
 def test_city_holidays_cover_an_uncovered_year(caplog: pytest.LogCaptureFixture) -> None:
-    cal = WorkCalendar(extra_holidays=[dt.date(2027, 1, 1)])
+    # The city enters the announced arrangement: a bridging day off, a weekend working day.
+    cal = WorkCalendar(
+        extra_holidays=[dt.date(2027, 2, 9), dt.date(2027, 2, 10)],
+        extra_workdays=[dt.date(2027, 2, 7)],
+    )
     with caplog.at_level(logging.WARNING, logger="core.calendar"):
         assert cal.add_working_hours(at("2026-12-31 17:00"), 2) == at("2027-01-04 09:00")
+        assert not cal.is_workday(dt.date(2027, 2, 9))
+        assert cal.is_workday(dt.date(2027, 2, 7))  # the profile wins over the law's 初二
     assert not caplog.records
     assert cal.coverage_warnings([2026, 2027]) == []
 
