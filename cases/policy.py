@@ -214,13 +214,19 @@ def load_policy(profile: CityProfile) -> CasePolicy:
     except ValidationError as err:
         raise ConfigError(_problems("workflow", err)) from err
     policy = CasePolicy(catalog, categories, workflow, city_code=profile.code)
-    if policy.unreviewed():
+    unreviewed = tuple(policy.unreviewed())
+    if unreviewed and unreviewed not in _WARNED:
+        # Once per process: the web app, the demo seeder and the CLI each load the policy.
+        _WARNED.add(unreviewed)
         log.warning(
             "%d categories use demo defaults a city must review: %s",
-            len(policy.unreviewed()),
-            ", ".join(policy.unreviewed()),
+            len(unreviewed),
+            ", ".join(unreviewed),
         )
     return policy
+
+
+_WARNED: set[tuple[str, ...]] = set()
 
 
 def _validated(where: str, section: dict[str, Any]) -> CategoryPolicy:
