@@ -16,7 +16,7 @@ from functools import cache
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
-from pydantic import ValidationError
+from pydantic import AliasChoices, ValidationError
 from pydantic_settings import BaseSettings
 
 from core.errors import ConfigError
@@ -137,12 +137,24 @@ def check_names(names: Iterable[str]) -> list[str]:
 
 
 def env_names() -> set[str]:
-    """Every environment variable an installed package's settings read."""
+    """Every environment variable an installed package's settings read.
+
+    A field with a validation alias is read by that name without the prefix: two packages can
+    share one setting that way (CITYLOOP_WECHAT_API_BASE for both WeChat channels, say).
+    """
     names = set()
     for package in installed():
-        if package.config is not None:
-            prefix = str(package.config.model_config.get("env_prefix", ""))
-            names |= {(prefix + field).upper() for field in package.config.model_fields}
+        if package.config is None:
+            continue
+        prefix = str(package.config.model_config.get("env_prefix", ""))
+        for field, info in package.config.model_fields.items():
+            alias = info.validation_alias
+            if isinstance(alias, str):
+                names.add(alias.upper())
+            elif isinstance(alias, AliasChoices):
+                names |= {c.upper() for c in alias.choices if isinstance(c, str)}
+            else:
+                names.add((prefix + field).upper())
     return names
 
 

@@ -67,7 +67,9 @@ def test_a_plugins_own_settings_are_known_and_checked(
     plugin: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("CITYLOOP_TESTPLUGIN_MARKER_DIR", str(tmp_path))
-    assert load_settings().package_configs["testplugin"].marker_dir == tmp_path  # type: ignore[attr-defined]
+    monkeypatch.setenv("CITYLOOP_SHARED_API_BASE", "http://127.0.0.1:9")
+    config: Any = load_settings().package_configs["testplugin"]
+    assert (config.marker_dir, config.shared_base) == (tmp_path, "http://127.0.0.1:9")
     monkeypatch.setenv("CITYLOOP_TESTPLUGIN_ENABLED", "maybe")
     with pytest.raises(ConfigError, match="CITYLOOP_TESTPLUGIN_ENABLED: Input should be"):
         load_settings()

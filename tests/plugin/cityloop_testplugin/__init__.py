@@ -20,6 +20,12 @@ class PluginConfig(BaseSettings):
 
     marker_dir: Path | None = Field(None, description="setup/cleanup write a file here")
     enabled: bool = Field(True, description="false: installed but off")
+    # Shared with other packages: read without this package's prefix.
+    shared_base: str = Field(
+        "https://api.example.invalid",
+        validation_alias="CITYLOOP_SHARED_API_BASE",
+        description="a setting several packages read",
+    )
 
 
 def _enabled(settings: Settings) -> bool:
