@@ -44,6 +44,18 @@ class Source(StrEnum):
     WEB = "web"  # the centre's own web client
 
 
+SOURCE_NAMES: Final = {
+    Source.WECHAT_OA: "微信公众号",
+    Source.WECHAT_MP: "微信小程序",
+    Source.GRID_APP: "城管通",
+    Source.HOTLINE: "热线",
+    Source.VIDEO: "视频识别",
+    Source.SENSOR: "物联感知",
+    Source.UPPER_PLATFORM: "上级平台",
+    Source.WEB: "网页",
+}
+
+
 class Action(StrEnum):
     """Every move of the state machine; each is one endpoint."""
 

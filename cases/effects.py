@@ -23,6 +23,7 @@ from cases.schemas import ActionIn, DecisionIn, DispatchIn, ExtendIn, RegisterIn
 from core.auth.const import Role
 from core.auth.service import Principal
 from core.errors import Forbidden, ValidationFailed
+from core.timeutil import to_local
 
 if TYPE_CHECKING:
     from cases.states import Reporters
@@ -155,7 +156,8 @@ async def plan(  # noqa: C901  (one arm per action reads better than a dispatch 
             )
         case Action.RECEIVE:  # 签收
             _own_department(case, actor)
-            return Plan(event_data={"received_at": now.isoformat()})
+            # Shown to people as it is stored in the row's data: local time.
+            return Plan(event_data={"received_at": to_local(now).isoformat()})
         case Action.RETURN:  # 回退: not ours, back to the dispatcher
             _own_department(case, actor)
             _need_note(inputs, "回退")

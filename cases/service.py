@@ -30,6 +30,7 @@ from core.auth.scope import restrict
 from core.auth.service import Principal
 from core.errors import NotFound, ValidationFailed
 from core.media.models import MediaObject
+from core.org.models import Department
 from core.privacy import mask_phone
 from core.timeutil import utc
 
@@ -280,6 +281,12 @@ def _phone(phone: Any, reveal: bool) -> str | None:
     if not phone:
         return None
     return str(phone) if reveal else mask_phone(str(phone))
+
+
+async def department_names(ids: set[int]) -> dict[int, str]:
+    """The names of these departments, by id."""
+    rows = await Department.filter(id__in=sorted(ids)).values_list("id", "name")
+    return {int(i): str(n) for i, n in rows}
 
 
 def task_out(t: InspectorTask) -> TaskOut:

@@ -93,3 +93,10 @@ async def test_a_report_is_accepted_once(city: City) -> None:
     status, err = await city.act(cid, "accept", "shift_lead")
     assert (status, err.get("code")) == (409, "already_accepted")
     assert await actions(cid) == ["report", "accept"]
+
+
+async def test_the_time_a_department_received_a_case_reads_in_local_time(city: City) -> None:
+    case = await city.dispatched(1, "垃圾堆放")
+    await city.ok(case["id"], "receive", "handler_hw")
+    received = [e for e in (await city.detail(case["id"]))["timeline"] if e["action"] == "receive"]
+    assert received[0]["data"]["received_at"].endswith("+08:00")

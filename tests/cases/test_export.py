@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 
 from openpyxl import load_workbook
@@ -30,7 +31,15 @@ async def test_export_as_csv_and_xlsx(city: City) -> None:
     assert [row[0] for row in rows[1:]] == numbers
     by_number = {row[0]: row for row in rows[1:]}
     assert by_number[number][6] == '\'=HYPERLINK("http://x")路边垃圾'
-    assert by_number[cases["b"]["number"]][1:5] == ["处置中", "grid_app", "E09009", "机动车乱停放"]
+    b = by_number[cases["b"]["number"]]
+    assert b[1:5] == ["处置中", "城管通", "E09009", "机动车乱停放"]
+    assert b[8] == "区交警"  # the department's name, not its id
+    # Times as a desk in the city reads them: Asia/Shanghai, the date the case number carries.
+    created = dt.datetime.fromisoformat(cases["b"]["created_at"])
+    assert created.utcoffset() == dt.timedelta(hours=8)
+    assert b[13] == created.strftime("%Y-%m-%d %H:%M")
+    assert b[13].replace("-", "")[:8] == b[0][:8]
+    assert by_number[number][2] == "微信公众号"
 
     r = await city.client.get(
         "/api/v1/cases/export",
@@ -54,6 +63,7 @@ async def test_export_as_csv_and_xlsx(city: City) -> None:
         "处置部门",
         "亮灯",
         "超期",
+        "上报次数",
         "当前时限",
         "上报时间",
         "结案时间",
@@ -62,6 +72,16 @@ async def test_export_as_csv_and_xlsx(city: City) -> None:
         c["number"] for k, c in cases.items() if k != "c"
     )
     assert {row[1] for row in table[1:]} == {"处置中"}
+    first = table[1]
+    assert isinstance(first[13], dt.datetime)  # a date Excel can sort and filter
+    assert first[13].strftime("%Y%m%d") == first[0][:8]  # local: the number's date
+    assert first[11] == 1  # a count is a number
+    assert sheet.freeze_panes == "A2"  # the header stays in view
+    assert sheet["N2"].number_format == "yyyy-mm-dd hh:mm"
+    assert sheet.column_dimensions["A"].width >= 16  # a 16-digit case number fits
+    # Chinese text is twice as wide as digits: the longest description fits its column.
+    longest = max(len(str(row[6])) for row in table[1:])
+    assert sheet.column_dimensions["G"].width >= 2 * longest
 
     r = await city.client.get("/api/v1/cases/export", headers=await city.login("handler_hw"))
     assert (r.status, (await r.json())["code"]) == (403, "role_forbidden")
