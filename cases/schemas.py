@@ -293,6 +293,7 @@ class TaskList(BaseModel):
 class TaskQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    case_id: Id | None = Field(None, description="only this case's tasks")
     page: int = Field(1, ge=1, le=100_000)
     page_size: int = Field(100, ge=1, le=500)
 

@@ -173,6 +173,8 @@ async def tasks(request: web.Request, call: Call) -> TaskList:
     query = InspectorTask.filter(status=TaskStatus.OPEN).order_by("deadline_at", "id")
     if not who.has_any(CITYWIDE):
         query = query.filter(grid_id__in=sorted(who.grid_ids) or [-1])
+    if q.case_id is not None:
+        query = query.filter(case_id=q.case_id)
     rows = await query.offset((q.page - 1) * q.page_size).limit(q.page_size)
     return TaskList(items=[service.task_out(t) for t in rows], total=await query.count())
 

@@ -65,3 +65,16 @@ async def test_the_task_list_is_paged(city: City) -> None:
     assert second["items"][0]["id"] != first["items"][0]["id"]
     status, err = await city.get("/api/v1/tasks", "acceptor", page_size=100_000)
     assert status == 422, err
+
+
+async def test_the_tasks_of_one_case(city: City) -> None:
+    citizen = await city.citizen()
+    _, one = await city.report(citizen, await city.point(1), "路边垃圾")
+    _, other = await city.report(citizen, await city.point(1, 2), "路面脏")
+    status, out = await city.get("/api/v1/tasks", "dispatcher", case_id=one["case"]["id"])
+    assert status == 200, out
+    assert [(t["case_id"], t["kind"]) for t in out["items"]] == [(one["case"]["id"], "verify")]
+    assert out["total"] == 1
+    status, out = await city.get("/api/v1/tasks", "dispatcher", case_id="x")
+    assert (status, out["code"]) == (422, "validation_error")
+    assert other["case"]["id"] != one["case"]["id"]
