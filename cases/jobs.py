@@ -35,29 +35,30 @@ async def mark_overdue_now(deps: Deps | None = None) -> list[int]:
         await Case.filter(overdue=False, deadline_at__lt=now, status__in=running)
         .order_by("deadline_at")
         .limit(BATCH)
-        .values("id", "status", "stage", "deadline_at")
     )
     outbox_ids: list[int] = []
     marked = 0
-    for row in due:
+    for case in due:
+        deadline = case.deadline_at
+        if deadline is None:  # not after the filter above; narrows the type
+            continue
         async with in_transaction():
             # Not a status change, and not a version bump: a person's pending action stays valid.
             # Only if the same stage is still late: a person may have moved the case meanwhile.
             still_late = Case.filter(
-                id=row["id"], overdue=False, stage=row["stage"], deadline_at=row["deadline_at"]
+                id=case.id, overdue=False, stage=case.stage, deadline_at=deadline
             )
             if not await still_late.update(overdue=True):
                 continue  # moved on, or another worker got there first
             event = await CaseEvent.create(
-                case_id=row["id"],
+                case_id=case.id,
                 action=Action.OVERDUE,
-                from_status=row["status"],
-                to_status=row["status"],
+                from_status=case.status,
+                to_status=case.status,
                 actor_kind="system",
-                data={"stage": row["stage"], "deadline_at": row["deadline_at"].isoformat()},
+                data={"stage": case.stage, "deadline_at": deadline.isoformat()},
             )
             marked += 1
-            case = await Case.get(id=row["id"])
             outbox_ids += await events.publish(case, event, deps=deps, every_row=True)
     if due:
         log.info("marked %d cases overdue", marked)

@@ -45,8 +45,10 @@ async def reporter_rows(payload: dict[str, Any], hints: Mapping[str, Any]) -> li
         return []
     known = hints.get("reporters")
     if known is None:
-        rows = await Report.filter(case_id=event.case_id, citizen_id__not_isnull=True).values_list(
-            "id", "source", "citizen_id"
+        rows = (
+            await Report.filter(case_id=event.case_id, citizen_id__not_isnull=True)
+            .order_by("id")
+            .values_list("id", "source", "citizen_id")
         )
         known = tuple((int(i), str(src), int(c)) for i, src, c in rows)
     return [

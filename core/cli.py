@@ -231,12 +231,11 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
 def cmd_packages(args: argparse.Namespace) -> int:
     """List the installed packages, whether this configuration enables them, what they add."""
     from core.jobs.events import subscriptions
-    from core.packages import enabled, installed
+    from core.packages import installed
     from core.runtime import build_runtime
 
-    settings = _settings()
-    on = {p.name for p in enabled(settings)}
-    build_runtime(settings, process="cli")  # loads the enabled packages' jobs
+    # Building the runtime loads the enabled packages' jobs, and so their subscribers.
+    on = {p.name for p in build_runtime(_settings(), process="cli").packages}
     subs = subscriptions()
     for package in installed():
         state = "enabled" if package.name in on else "disabled"

@@ -170,11 +170,12 @@ def _unknown_env(environ: Mapping[str, str], package_env: set[str]) -> list[str]
     return problems
 
 
-def _format(err: ValidationError, where: str) -> list[str]:
+def format_errors(err: ValidationError, where: str, *, prefix: str = ENV_PREFIX) -> list[str]:
+    """One line per problem: the environment variable (where="env") or `where: field`."""
     lines = []
     for item in err.errors():
         loc = ".".join(str(p) for p in item["loc"])
-        name = (ENV_PREFIX + loc.upper()) if where == "env" else f"{where}: {loc}"
+        name = (prefix + loc).upper() if where == "env" else f"{where}: {loc}"
         got = item.get("input")
         shown = "" if isinstance(got, dict) or got is None else f" (got {got!r})"
         lines.append(f"{name}: {item['msg']}{shown}")
@@ -192,7 +193,7 @@ def load_profile(path: Path) -> CityProfile:
     try:
         return CityProfile.model_validate(data)
     except ValidationError as err:
-        raise ConfigError("\n".join(_format(err, f"city profile {path}"))) from err
+        raise ConfigError("\n".join(format_errors(err, f"city profile {path}"))) from err
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -205,7 +206,7 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         settings = Settings(**overrides)
     except ValidationError as err:
-        raise ConfigError("\n".join(_format(err, "env"))) from err
+        raise ConfigError("\n".join(format_errors(err, "env"))) from err
     unknown = packages.check_names(settings.disabled_packages)
     if unknown:
         raise ConfigError("CITYLOOP_DISABLED_PACKAGES: " + "; ".join(unknown))

@@ -160,18 +160,18 @@ def env_names() -> set[str]:
 
 def load_configs() -> dict[str, BaseSettings]:
     """Read every package's own settings from the environment; ConfigError names each bad one."""
+    from core.config import format_errors
+
     configs: dict[str, BaseSettings] = {}
     problems: list[str] = []
     for package in installed():
         if package.config is None:
             continue
-        prefix = str(package.config.model_config.get("env_prefix", "")).upper()
+        prefix = str(package.config.model_config.get("env_prefix", ""))
         try:
             configs[package.name] = package.config()
         except ValidationError as err:
-            for item in err.errors():
-                loc = ".".join(str(p) for p in item["loc"])
-                problems.append(f"{prefix}{loc.upper()}: {item['msg']}")
+            problems += format_errors(err, "env", prefix=prefix)
     if problems:
         raise ConfigError("\n".join(problems))
     return configs

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast
 
 from core.calendar import WorkCalendar
 from core.jobs.registry import load_modules
-from core.kv import DatabaseKV, KeyValue
+from core.kv import DatabaseKV, KeyValue, RedisKV
 from core.org.service import GridCache
 from core.packages import Package, enabled, job_modules
 
@@ -69,6 +69,11 @@ class Runtime:
 
     def __contains__(self, key: ServiceKey[Any]) -> bool:
         return key in self._services
+
+    def use_redis(self, redis: ArqRedis) -> None:
+        """Share this Redis: short-lived state moves there from the database."""
+        self.redis = redis
+        self.kv = RedisKV(redis, namespace=self.settings.queue_name)
 
     def package(self, name: str) -> Package | None:
         """The enabled package of this name."""

@@ -19,7 +19,6 @@ from core.db import database
 from core.jobs import outbox
 from core.jobs.queues import ArqQueue
 from core.jobs.registry import JobContext, Periodic, PeriodicContext, periodic_jobs
-from core.kv import RedisKV
 
 log = logging.getLogger(__name__)
 ARQ_MAX_TRIES = 5  # arq retries only on Retry and cancellation; the outbox does the rest
@@ -51,8 +50,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["db"] = database(settings, global_fallback=True)
     await ctx["db"].__aenter__()
     runtime.http = ctx["http"] = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
-    runtime.redis = ctx["redis"]
-    runtime.kv = RedisKV(ctx["redis"], namespace=settings.queue_name)
+    runtime.use_redis(ctx["redis"])
     runtime.queue = ArqQueue(ctx["redis"], settings)
     await runtime.grids.refresh()
     ctx["runtime"] = runtime

@@ -12,7 +12,6 @@ from core.auth.service import configure_hasher
 from core.config import Settings
 from core.db import database
 from core.jobs.queues import ArqQueue, LocalQueue
-from core.kv import RedisKV
 from core.media.storage import LocalStorage
 from core.packages import route_tables
 from core.runtime import build_runtime, start_packages, stop_packages
@@ -40,8 +39,8 @@ async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
     from arq.connections import RedisSettings, create_pool
 
     pool = await create_pool(RedisSettings.from_dsn(dsn))
-    app[REDIS] = runtime.redis = pool
-    runtime.kv = RedisKV(pool, namespace=app[SETTINGS].queue_name)
+    app[REDIS] = pool
+    runtime.use_redis(pool)
     try:
         yield
     finally:
