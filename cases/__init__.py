@@ -13,12 +13,16 @@ from cases.intake import IntakeResult, source_of, submit
 from cases.schemas import (
     ActionIn,
     CaseEventPayload,
+    CaseOut,
+    CasePage,
+    CaseQuery,
     CaseView,
     DecisionIn,
     DispatchIn,
     ExtendIn,
     IntakeDraft,
     Location,
+    MessageIn,
     NoteIn,
     RegisterIn,
     Reporter,
@@ -27,6 +31,7 @@ from cases.schemas import (
     StaffNotice,
 )
 from cases.service import case_view, citizen_viewer
+from cases.service import page as case_page
 from cases.states import TRANSITIONS, allowed_actions, transition
 from core.packages import Package
 
@@ -51,6 +56,9 @@ __all__ = [
     "ActionIn",  # the base of every action's input: version, note, attachments
     "CaseChanged",  # 409: the case changed since the version the caller saw
     "CaseEventPayload",  # what a case-event subscriber receives (case.<action>)
+    "CaseOut",  # one case in a list (number, status name, light, times)
+    "CasePage",  # a page of CaseOut with the total
+    "CaseQuery",  # filters, sort and page of a case list
     "CaseStatus",  # the statuses of a case
     "CaseView",  # one case as a citizen or a staff member sees it (case_view)
     "DecisionIn",  # input of extension/suspension approvals: approved
@@ -61,6 +69,7 @@ __all__ = [
     "IntakeResult",  # what submit did: case, report, created, merged
     "InvalidTransition",  # 409: the case's status does not allow this action
     "Location",  # a point with its coordinate system (convert at the edge: we do)
+    "MessageIn",  # input of message: the centre's words to the citizen reporters
     "NoteIn",  # input of actions that take only a note and photos
     "RegisterIn",  # input of register: category_code, urgency
     "Reporter",  # a draft's reporter: citizen_id or staff_id
@@ -70,6 +79,7 @@ __all__ = [
     "StaffNotice",  # payload of notify.staff: department, inspector or centre hears of a move
     "Urgency",  # 立案条件 class A/B/C
     "allowed_actions",  # the actions an actor's roles allow from a case's status
+    "case_page",  # a page of the cases a viewer may see (a citizen: their own reports')
     "case_view",  # read one case as a viewer sees it (None: the centre's view)
     "citizen_viewer",  # the viewer to read a case as for a citizen (a notice's citizen_id)
     "deps_of",  # Deps of a request, app, job context, periodic context or runtime

@@ -79,6 +79,7 @@ class Action(StrEnum):
     APPROVE_SUSPENSION = "approve_suspension"  # 挂账 approved (or refused)
     RESUME = "resume"  # 恢复
     URGE = "urge"  # 督办
+    MESSAGE = "message"  # 联系上报人: the centre writes to the citizen reporters
     REOPEN = "reopen"  # 重办
     REWORK = "rework"  # 返工: written when a 核查 fails
     DUPLICATE = "duplicate"  # another report merged into this case
@@ -106,6 +107,7 @@ ACTION_NAMES: Final = {
     Action.APPROVE_SUSPENSION: "挂账审批",
     Action.RESUME: "恢复处置",
     Action.URGE: "督办",
+    Action.MESSAGE: "联系上报人",
     Action.REOPEN: "重办",
     Action.REWORK: "返工",
     Action.DUPLICATE: "重复上报合并",

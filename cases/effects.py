@@ -17,9 +17,17 @@ from cases.const import (
 from cases.deps import Deps
 from cases.dispatch import resolve_department
 from cases.errors import InvalidTransition
-from cases.models import Case, CaseEvent
+from cases.models import Case, CaseEvent, Report
 from cases.policy import Limit
-from cases.schemas import ActionIn, DecisionIn, DispatchIn, ExtendIn, RegisterIn, ResultIn
+from cases.schemas import (
+    ActionIn,
+    DecisionIn,
+    DispatchIn,
+    ExtendIn,
+    MessageIn,
+    RegisterIn,
+    ResultIn,
+)
 from core.auth.const import Role
 from core.auth.service import Principal
 from core.errors import Forbidden, ValidationFailed
@@ -227,6 +235,14 @@ async def plan(  # noqa: C901  (one arm per action reads better than a dispatch 
                 )
             await tasks.cancel_open(case, now=now)
             return Plan(S.CLOSED, clock.fields(None) | {"closed_at": now})
+        case Action.MESSAGE:  # 联系上报人: through each citizen reporter's own channel
+            if not await Report.filter(case_id=case.id, citizen_id__not_isnull=True).exists():
+                raise InvalidTransition(
+                    "no citizen reporter",
+                    code="no_reporter",
+                    message="该案件没有可联系的市民上报人",
+                )
+            return Plan(event_data={"text": _as(inputs, MessageIn).text.strip()})
         case Action.URGE:  # 督办
             return Plan(fields={"urge_count": case.urge_count + 1})
         case Action.REOPEN:  # 重办 after a justified 不满意

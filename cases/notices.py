@@ -41,7 +41,8 @@ def _event(payload: dict[str, Any], hints: Mapping[str, Any]) -> CaseEventPayloa
 async def reporter_rows(payload: dict[str, Any], hints: Mapping[str, Any]) -> list[Row]:
     """One notice per citizen reporter of the case, for their own channel."""
     event = _event(payload, hints)
-    if event.action not in _workflow(hints).told_reporter:
+    # A message from the centre is for the reporters whatever the city chose to tell them.
+    if event.action not in _workflow(hints).told_reporter and event.action != Action.MESSAGE:
         return []
     known = hints.get("reporters")
     if known is None:
@@ -61,7 +62,8 @@ async def reporter_rows(payload: dict[str, Any], hints: Mapping[str, Any]) -> li
                 citizen_id=citizen_id,
                 action=event.action,
                 status=event.to_status,
-            ).model_dump(mode="json"),
+                text=event.data.get("text"),
+            ).model_dump(mode="json", exclude_none=True),
             key=f"report:{report_id}",
         )
         for report_id, source, citizen_id in known

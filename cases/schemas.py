@@ -72,6 +72,14 @@ class NoteIn(ActionIn):
     """Accept, verify, check, close, cancel, reject, receive, resume, urge, reopen."""
 
 
+class MessageIn(ActionIn):
+    """Words from the centre to the case's citizen reporters, sent through their channels."""
+
+    text: str = Field(
+        min_length=1, max_length=500, description="the message, as the citizen will read it"
+    )
+
+
 class RegisterIn(ActionIn):
     category_code: str | None = Field(None, max_length=16)
     urgency: Urgency | None = None
@@ -127,6 +135,7 @@ class ReporterNotice(BaseModel):
     citizen_id: int
     action: Action
     status: CaseStatus
+    text: str | None = Field(None, description="the centre's words (action message)")
 
 
 class StaffNotice(BaseModel):

@@ -15,7 +15,16 @@ from cases.const import ACTION_NAMES, OPEN_STATUSES, STATUS_NAMES, Action, CaseS
 from cases.deps import Deps
 from cases.errors import CaseChanged, InvalidTransition
 from cases.models import Case, CaseEvent
-from cases.schemas import ActionIn, DecisionIn, DispatchIn, ExtendIn, NoteIn, RegisterIn, ResultIn
+from cases.schemas import (
+    ActionIn,
+    DecisionIn,
+    DispatchIn,
+    ExtendIn,
+    MessageIn,
+    NoteIn,
+    RegisterIn,
+    ResultIn,
+)
 from core.auth.const import Role
 from core.auth.service import Principal
 from core.errors import Forbidden, NotFound
@@ -79,6 +88,7 @@ TRANSITIONS: Final[dict[Action, Move]] = {
     Action.RESUME: _m({S.SUSPENDED}, S.DISPATCHED, R.SHIFT_LEAD, R.DISPATCHER),
     Action.URGE: _m(set(OPEN_STATUSES), None, R.SHIFT_LEAD),
     Action.REOPEN: _m({S.CLOSED}, S.DISPATCHED, R.SHIFT_LEAD),
+    Action.MESSAGE: _m(set(S), None, R.ACCEPTOR, R.SHIFT_LEAD, R.DISPATCHER, input=MessageIn),
 }
 
 

@@ -216,6 +216,7 @@ ACTION_ROUTES: tuple[tuple[Action, str, str], ...] = (
     (Action.RESUME, "resume", "恢复处置"),
     (Action.URGE, "urge", "督办"),
     (Action.REOPEN, "reopen", "重办"),
+    (Action.MESSAGE, "message", "联系上报人（经其上报渠道发送消息）"),
 )
 
 for _act, _path, _summary in ACTION_ROUTES:

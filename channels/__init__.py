@@ -1,17 +1,20 @@
 """Channels that talk to people: each turns what arrives into an IntakeDraft and tells the
-citizens who reported of their case's progress (one folder per channel, style.md)."""
+citizens who reported of their case's progress (one folder per channel, style.md).
+
+Each channel is a package of its own (an entry point in pyproject.toml, its own settings,
+routes, jobs and tables) that is off until configured; this package holds what they share
+(`base.Channel`, the WeChat client in `wechat/`). Turning `channels` off turns them all off.
+"""
 
 from channels.base import Channel
+from channels.wechat_oa import CHANNEL_OBJECT as WECHAT_OA
 from core.packages import Package
 
-# Every channel, spelled out so that grep finds them (the WeChat 公众号, 小程序 and grid app
-# issues add theirs here).
-CHANNELS: tuple[Channel, ...] = ()
+# Every channel, spelled out so that grep finds them (the 小程序 and grid app add theirs).
+CHANNELS: tuple[Channel, ...] = (WECHAT_OA,)
 
 PACKAGE = Package(
     name="channels",
     title="渠道（公众号、小程序、城管通）",
-    routes=("channels.views",),
-    jobs=("channels.jobs",),
     requires=("cases",),
 )

@@ -31,6 +31,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from core.logs import setup_logging
     from core.web.app import serve
 
+    if args.demo:
+        from core.packages import demo_environment
+
+        # The packages' demo settings (a demo 公众号 for the simulator…), unless set already.
+        for key, value in demo_environment().items():
+            os.environ.setdefault(key, value)
     # A person trying the demo reads the log in a terminal: text, unless they chose otherwise.
     text_logs = "text" if args.demo and "CITYLOOP_LOG_FORMAT" not in os.environ else None
     settings = _settings(
@@ -355,7 +361,18 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument(
         "--subscriber", action="append", help="only this subscriber (repeat for several)"
     )
+    _package_commands(sub)
     return parser
+
+
+def _package_commands(sub: Any) -> None:
+    """The commands the installed packages add (`cityloop wechat simulate`…)."""
+    import importlib
+
+    from core.packages import command_modules
+
+    for module in command_modules():
+        importlib.import_module(module).add_commands(sub)
 
 
 def _add(sub: Any, name: str, fn: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:

@@ -61,6 +61,11 @@ class CityProfile(BaseModel):
         default_factory=dict,
         description="stage limits, 核实/核查 task settings, who hears of which move, numbering",
     )
+    channels: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="per channel (wechat_oa…): its city data, e.g. template ids; the channel "
+        "validates its own section",
+    )
     hooks: dict[str, str] = Field(
         default_factory=dict,
         description="named hooks of the case core (cases/hooks.py): name → 'module:attribute'",

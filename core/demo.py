@@ -147,4 +147,9 @@ def print_demo(url: str, logins: list[tuple[str, str, str]], settings: Settings)
     print("  demo accounts (passwords are new on every start):")
     for username, password, role in logins:
         print(f"    {username:<12} {password:<14} {role}")
+    from core.packages import enabled
+
+    for package in enabled(settings):
+        if package.demo_hint:
+            print(f"  {package.name}: {package.demo_hint}")
     print()

@@ -63,6 +63,12 @@ class Package:
     # resources (a CTI socket, a camera reader). `runtime.process` says which process it is.
     setup: Hook | None = None
     cleanup: Hook | None = None
+    # Modules with `add_commands(subparsers)`: the package's own `cityloop <command>`s.
+    commands: tuple[str, ...] = ()
+    # What `serve --demo` sets when the environment leaves it unset (a demo app id, say),
+    # and a line it prints for people trying the demo (how to try this package).
+    demo_env: Mapping[str, str] | None = None
+    demo_hint: str = ""
 
     @property
     def migrations_module(self) -> str:
@@ -232,6 +238,19 @@ def histories(settings: Settings) -> list[Callable[..., AsyncIterator[Any]]]:
             module, _, attr = package.history.partition(":")
             found.append(getattr(importlib.import_module(module), attr))
     return found
+
+
+def command_modules() -> list[str]:
+    """Modules that add commands to `cityloop` (every installed package's)."""
+    return [m for p in installed() for m in p.commands]
+
+
+def demo_environment() -> dict[str, str]:
+    """The environment defaults of every installed package for `serve --demo`."""
+    env: dict[str, str] = {}
+    for package in installed():
+        env.update(package.demo_env or {})
+    return env
 
 
 def demo_seeders(settings: Settings) -> list[str]:

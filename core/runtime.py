@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast
 from core.calendar import WorkCalendar
 from core.jobs.registry import load_modules
 from core.kv import DatabaseKV, KeyValue, RedisKV
+from core.media.storage import LocalStorage, Storage
 from core.org.service import GridCache
 from core.packages import Package, enabled, job_modules
 
@@ -48,7 +49,9 @@ class Runtime:
     packages: tuple[Package, ...]
     process: Process
     calendar: WorkCalendar
-    grids: GridCache
+    grids: GridCache  # point → grid, shared by requests and jobs
+    # Media files (photos as uploaded, public copies, thumbnails).
+    storage: Storage
     kv: KeyValue = field(default_factory=DatabaseKV)
     http: aiohttp.ClientSession | None = None  # the shared session, once opened
     redis: ArqRedis | None = None  # when CITYLOOP_REDIS_URL is set, once connected
@@ -90,6 +93,7 @@ def build_runtime(settings: Settings, *, process: Process) -> Runtime:
         process=process,
         calendar=WorkCalendar.from_profile(settings.profile),
         grids=GridCache(),
+        storage=LocalStorage(settings.media_dir),
     )
     for package in packages:
         if package.configure is not None:

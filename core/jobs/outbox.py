@@ -11,7 +11,7 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from core.jobs.models import OutboxItem, OutboxStatus
-from core.jobs.registry import JobContext, handler_for, registered
+from core.jobs.registry import JobContext, RetryAfter, handler_for, registered
 
 log = logging.getLogger(__name__)
 # With the defaults (10 attempts, 5 s doubling, at most 1 h a wait) about 2.5 hours of
@@ -75,13 +75,31 @@ async def run_item(outbox_id: int, *, context: JobContext, lease_s: int) -> str:
     except LeaseLost:
         log.warning("outbox %s lease lost; the other runner finishes it", item.id)
         return "lost"
+    except RetryAfter as wait:
+        log.info("outbox %s (%s) waits %ss: %s", item.id, item.kind, wait.delay_s, wait.reason)
+        final = wait.counts and item.attempts >= context.settings.job_max_attempts
+        await _fail(item, wait.reason, final=final, wait=wait.delay_s, counts=wait.counts)
+        return "retry"
     except Exception as err:
         log.warning("outbox %s (%s) attempt %s failed: %r", item.id, item.kind, item.attempts, err)
+        ctx.after_commit.clear()
         settings = context.settings
         backoff = min(2**item.attempts * settings.job_retry_base_s, MAX_BACKOFF_S)
         await _fail(item, repr(err), final=item.attempts >= settings.job_max_attempts, wait=backoff)
         return "retry"
+    await _kick(ctx)
     return "done"
+
+
+async def _kick(ctx: JobContext) -> None:
+    queue = ctx.runtime.queue
+    if not ctx.after_commit or queue is None:
+        return
+    try:
+        await queue.kick(ctx.after_commit)
+    except Exception:
+        # Committed rows: the sweeper queues them.
+        log.exception("could not queue outbox rows %s; the sweeper will", ctx.after_commit)
 
 
 class LeaseLost(Exception):
@@ -99,9 +117,12 @@ async def _wait_for_handler(item: OutboxItem) -> None:
     )
 
 
-async def _fail(item: OutboxItem, error: str, *, final: bool, wait: float) -> None:
+async def _fail(
+    item: OutboxItem, error: str, *, final: bool, wait: float, counts: bool = True
+) -> None:
     await OutboxItem.filter(id=item.id, attempts=item.attempts).update(
         status=OutboxStatus.FAILED if final else OutboxStatus.PENDING,
+        attempts=item.attempts if counts else item.attempts - 1,
         available_at=timezone.now() + dt.timedelta(seconds=wait),
         claimed_until=None,
         last_error=error[:2000],

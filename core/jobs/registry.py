@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -29,10 +29,16 @@ class JobContext:
     runtime: Runtime
     outbox_id: int
     attempt: int
+    # Outbox rows this handler wrote, to queue once its transaction has committed.
+    after_commit: list[int] = field(default_factory=list)
 
     @property
     def settings(self) -> Settings:
         return self.runtime.settings
+
+    def kick_after_commit(self, ids: Iterable[int]) -> None:
+        """Queue these new outbox rows as soon as this handler's writes are committed."""
+        self.after_commit.extend(ids)
 
     @property
     def http(self) -> aiohttp.ClientSession | None:
@@ -48,6 +54,23 @@ class JobContext:
 
 
 JobHandler = Callable[[JobContext, dict[str, Any]], Awaitable[None]]
+
+
+class RetryAfter(Exception):
+    """Raised by a handler: run this row again in `delay_s` seconds.
+
+    For a wait the other side asked for (a daily quota spent, a photo not fetched yet): with
+    `counts=False` it uses up no attempt, so a row that waits for a quota is never given up.
+    The handler's writes of this turn are rolled back, as for any exception.
+    """
+
+    def __init__(self, delay_s: float, reason: str, *, counts: bool = True) -> None:
+        super().__init__(reason)
+        self.delay_s = delay_s
+        self.reason = reason
+        self.counts = counts
+
+
 _HANDLERS: dict[str, JobHandler] = {}
 
 

@@ -12,7 +12,6 @@ from core.auth.service import configure_hasher
 from core.config import Settings
 from core.db import database
 from core.jobs.queues import ArqQueue, LocalQueue
-from core.media.storage import LocalStorage
 from core.packages import route_tables
 from core.runtime import build_runtime, start_packages, stop_packages
 from core.web import health
@@ -97,7 +96,7 @@ def create_app(settings: Settings) -> web.Application:
     app[RUNTIME] = runtime
     app[CALENDAR] = runtime.calendar
     app[GRIDS] = runtime.grids
-    app[STORAGE] = LocalStorage(settings.media_dir)
+    app[STORAGE] = runtime.storage
     app.cleanup_ctx.extend([_db_ctx, _redis_ctx, _http_ctx, _jobs_ctx, _grids_ctx, _packages_ctx])
     app.router.add_routes(health.routes)
     for table in route_tables(settings):

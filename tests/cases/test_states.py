@@ -43,6 +43,7 @@ INPUT: Final[dict[Action, dict[str, Any]]] = {
     Action.APPROVE_EXTENSION: {"approved": True},
     Action.CHECK_RESULT: {"passed": True},
     Action.APPROVE_SUSPENSION: {"approved": True},
+    Action.MESSAGE: {"text": "请补拍一张近照"},
 }
 # With the input above, these actions take one of their alternatives, not their target.
 PICKED: Final = {Action.APPROVE_SUSPENSION: S.SUSPENDED}  # approved: 挂账
@@ -84,6 +85,7 @@ WALKS: Final = {
     Action.RESUME: Walk(steps=SUSPENDED),  # a real 挂账: its clock stopped, to restart
     Action.URGE: Walk(),
     Action.REOPEN: Walk(status=S.CLOSED),
+    Action.MESSAGE: Walk("citizen"),  # to the citizen who reported it
 }
 
 REFUSED_STATUSES: Final = [

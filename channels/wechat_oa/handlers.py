@@ -1,0 +1,70 @@
+"""WeChat's requests (GET/POST /wechat/oa, as its 服务器配置 page expects) and the case page."""
+
+from __future__ import annotations
+
+import secrets
+
+from aiohttp import web
+
+from cases import case_view, citizen_viewer, deps_of
+from channels.wechat_oa.account import OA
+from channels.wechat_oa.const import MAX_BODY
+from channels.wechat_oa.page import case_page, not_found_page
+from channels.wechat_oa.service import receive
+from core.errors import NotFound, PayloadTooLarge
+from core.web.keys import RUNTIME
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/wechat/oa")
+async def verify_url(request: web.Request) -> web.Response:
+    """WeChat's URL check: echo `echostr` if the request is signed with our token."""
+    account = request.app[RUNTIME][OA]
+    return web.Response(text=account.protocol.verify_url(dict(request.query)))
+
+
+@routes.post("/wechat/oa")
+async def message(request: web.Request) -> web.Response:
+    """A message or event from a citizen: answer at once (anything slow is a job)."""
+    runtime = request.app[RUNTIME]
+    account = runtime[OA]
+    body = await request.content.read(MAX_BODY + 1)
+    if len(body) > MAX_BODY:
+        raise PayloadTooLarge(f"WeChat message over {MAX_BODY} bytes", message="消息过大")
+    query = dict(request.query)
+    incoming = account.protocol.open(query, body)
+    reply = await receive(incoming, runtime=runtime, config=account.config, profile=account.profile)
+    if not reply:
+        return web.Response(text="success")  # WeChat's word for "no reply"
+    nonce = query.get("nonce") or secrets.token_hex(8)
+    xml = account.protocol.reply(incoming, reply, nonce=nonce)
+    return web.Response(text=xml, content_type="application/xml")
+
+
+@routes.get("/wechat/oa/cases/{case_id:[0-9]{1,10}}")
+async def case(request: web.Request) -> web.Response:
+    """The page a template message links to: the case as its reporter sees it."""
+    runtime = request.app[RUNTIME]
+    account = runtime[OA]
+    case_id = int(request.match_info["case_id"])
+    citizen = request.query.get("c", "")
+    sig = request.query.get("s", "")
+    if not (citizen.isdigit() and len(citizen) <= 10) or not account.link_valid(
+        case_id, int(citizen), sig
+    ):
+        return _html(not_found_page(), status=404)
+    try:
+        view = await case_view(case_id, viewer=citizen_viewer(int(citizen)), deps=deps_of(request))
+    except NotFound:
+        return _html(not_found_page(), status=404)
+    return _html(case_page(view, city=runtime.settings.profile.name))
+
+
+def _html(text: str, *, status: int = 200) -> web.Response:
+    return web.Response(
+        text=text,
+        status=status,
+        content_type="text/html",
+        headers={"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"},
+    )

@@ -1,0 +1,167 @@
+"""WeChat's message protocol, offline: signatures, safe mode, parsing, replies (wechatpy).
+
+Plaintext mode (明文模式): `signature` = sha1 of the sorted token, timestamp and nonce signs
+every request. Safe mode (安全模式, CITYLOOP_WECHAT_OA_AES_KEY set): the body is an
+<Encrypt> element signed by `msg_signature`, and our reply is encrypted the same way;
+plaintext messages are refused. The URL check (GET) is signed by `signature` in both modes.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from wechatpy import parse_message
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+from wechatpy.replies import TextReply
+from wechatpy.utils import check_signature
+
+from channels.wechat_oa.config import OAConfig
+from core.errors import BadRequest, Forbidden
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One message or event, as the conversation needs it."""
+
+    openid: str  # FromUserName
+    account: str  # ToUserName (the account's own id, for the reply)
+    key: str  # MsgId, or FromUserName|CreateTime|Event for events (WeChat's dedupe advice)
+    kind: str  # text, image, location, voice, video…, or event:<name>
+    text: str = ""  # text, a voice message's recognition, a click's key
+    media_id: str | None = None
+    lon: float | None = None  # Location_Y (GCJ-02)
+    lat: float | None = None  # Location_X (GCJ-02)
+    label: str = ""  # the place's name WeChat gives with a location
+
+
+def _forbidden(detail: str, code: str, message: str) -> Forbidden:
+    return Forbidden(detail, code=code, message=message)
+
+
+class WeChatProtocol:
+    """Check, open and answer WeChat's requests for one account."""
+
+    def __init__(self, config: OAConfig) -> None:
+        if config.token is None or config.app_id is None:
+            raise ValueError("the 公众号 needs an app id and a token")
+        self._token = config.token.get_secret_value()
+        self._window = config.timestamp_window_s
+        self._crypto = (
+            WeChatCrypto(self._token, config.aes_key.get_secret_value(), config.app_id)
+            if config.aes_key is not None
+            else None
+        )
+
+    @property
+    def safe_mode(self) -> bool:
+        return self._crypto is not None
+
+    def _signed(self, query: dict[str, str]) -> None:
+        timestamp = query.get("timestamp", "")
+        try:
+            check_signature(
+                self._token, query.get("signature", ""), timestamp, query.get("nonce", "")
+            )
+        except InvalidSignatureException:
+            raise _forbidden(
+                "bad signature", "wechat_signature_invalid", "微信签名校验失败"
+            ) from None
+        self._fresh(timestamp)
+
+    def _fresh(self, timestamp: str) -> None:
+        # A replayed request keeps its signature: refuse anything signed too long ago.
+        if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > self._window:
+            raise _forbidden("stale timestamp", "wechat_timestamp_stale", "微信请求已过期")
+
+    def verify_url(self, query: dict[str, str]) -> str:
+        """The echostr of WeChat's URL check (服务器配置), if it is signed by our token."""
+        self._signed(query)
+        return query.get("echostr", "")
+
+    def open(self, query: dict[str, str], body: bytes) -> Incoming:
+        """Check the signature (and decrypt in safe mode); parse the message."""
+        if self._crypto is None:
+            self._signed(query)
+            xml = body.decode("utf-8", errors="strict") if body else ""
+            if "<Encrypt>" in xml and "<MsgType>" not in xml:
+                raise BadRequest(
+                    "encrypted message in plaintext mode",
+                    code="wechat_mode_mismatch",
+                    message="消息已加密，但服务器未配置 EncodingAESKey",
+                )
+        else:
+            if "msg_signature" not in query:
+                raise _forbidden(
+                    "plaintext message in safe mode",
+                    "wechat_plaintext_refused",
+                    "安全模式下不接受明文消息",
+                )
+            self._fresh(query.get("timestamp", ""))
+            try:
+                xml = self._crypto.decrypt_message(
+                    body, query["msg_signature"], query.get("timestamp", ""), query.get("nonce", "")
+                )
+            except InvalidSignatureException:
+                raise _forbidden(
+                    "bad msg_signature", "wechat_signature_invalid", "微信签名校验失败"
+                ) from None
+            except (InvalidAppIdException, ValueError, KeyError, TypeError):
+                raise BadRequest(
+                    "cannot decrypt", code="wechat_decrypt_failed", message="微信消息解密失败"
+                ) from None
+        return _incoming(xml)
+
+    def reply(self, incoming: Incoming, text: str, *, nonce: str) -> str:
+        """Our answer as WeChat expects it: a text reply, encrypted in safe mode."""
+        xml = TextReply(source=incoming.account, target=incoming.openid, content=text).render()
+        if self._crypto is None:
+            return str(xml)
+        return str(self._crypto.encrypt_message(xml, nonce, int(time.time())))
+
+
+def _incoming(xml: str) -> Incoming:
+    try:
+        message: Any = parse_message(xml)
+    except Exception:  # xmltodict/expat errors, a missing MsgType: all mean malformed XML
+        raise BadRequest(
+            "malformed WeChat XML", code="malformed_xml", message="微信消息格式不正确"
+        ) from None
+    if message is None or not getattr(message, "source", None):
+        raise BadRequest("no FromUserName", code="malformed_xml", message="微信消息格式不正确")
+    openid, account = str(message.source), str(message.target or "")
+
+    def made(key: str, kind: str, **rest: Any) -> Incoming:
+        return Incoming(openid=openid, account=account, key=key, kind=kind, **rest)
+
+    created = int(message.create_time.timestamp()) if message.create_time else 0
+    kind = str(message.type)
+    if kind == "event":
+        event = str(message.event)
+        return made(f"{openid}|{created}|{event}", f"event:{event}", text=str(message.key or ""))
+    key = str(message.id) if message.id else f"{openid}|{created}|{kind}"
+    match kind:
+        case "text":
+            return made(key, kind, text=str(message.content or ""))
+        case "image":
+            return made(key, kind, media_id=str(message.media_id or ""))
+        case "voice":
+            return made(key, kind, text=str(message.recognition or ""))
+        case "location":
+            return made(key, kind, **_location(message))
+    return made(key, kind)
+
+
+def _location(message: Any) -> dict[str, Any]:
+    # WeChat sends the numbers as strings: Location_X is the latitude, Location_Y the longitude.
+    try:
+        lat, lon = float(message.location_x), float(message.location_y)
+    except (TypeError, ValueError):
+        raise BadRequest(
+            "location is not a number", code="malformed_xml", message="位置格式不正确"
+        ) from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise BadRequest("location out of range", code="malformed_xml", message="位置格式不正确")
+    return {"lon": lon, "lat": lat, "label": str(message.label or "")}
