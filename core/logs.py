@@ -64,7 +64,9 @@ def setup_logging(level: str = "INFO", fmt: str = "json") -> None:
     # aiohttp's own access log would print query strings; our middleware logs the path only.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     # tortoise logs SQL with parameters at DEBUG: parameters may hold personal data.
-    logging.getLogger("tortoise").setLevel(max(logging.INFO, logging.getLevelName(level)))
+    # aiosqlite does the same (and the kv table holds access tokens).
+    for name in ("tortoise", "aiosqlite"):
+        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLevelName(level)))
 
 
 __all__ = ["JsonFormatter", "TextFormatter", "request_id_var", "setup_logging"]

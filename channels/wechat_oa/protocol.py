@@ -140,7 +140,9 @@ def _incoming(xml: str) -> Incoming:
     kind = str(message.type)
     if kind == "event":
         event = str(message.event)
-        return made(f"{openid}|{created}|{event}", f"event:{event}", text=str(message.key or ""))
+        # A click names its menu key; a subscription through a QR code its scene.
+        detail = getattr(message, "key", None) or getattr(message, "scene_id", None) or ""
+        return made(f"{openid}|{created}|{event}", f"event:{event}", text=str(detail))
     key = str(message.id) if message.id else f"{openid}|{created}|{kind}"
     match kind:
         case "text":

@@ -161,7 +161,9 @@ class WeChatServer:
             f"<MsgType><![CDATA[{msg_type}]]></MsgType>{body}</xml>"
         )
 
-    def message(self, openid: str, msg_type: str, *, msg_id: int | None = None, **fields: Any) -> str:
+    def message(
+        self, openid: str, msg_type: str, *, msg_id: int | None = None, **fields: Any
+    ) -> str:
         return self.xml(openid, msg_type, {**fields, "MsgId": msg_id or self._ids()}, at=None)
 
     def event(self, openid: str, event: str, *, at: int | None = None, **fields: Any) -> str:

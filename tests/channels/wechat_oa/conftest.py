@@ -92,7 +92,9 @@ class Chat:
         return r.status, read
 
     async def say(self, content: str, **kw: Any) -> str:
-        status, text = await self.post(self.wechat.message(self.openid, "text", Content=content, **kw))
+        status, text = await self.post(
+            self.wechat.message(self.openid, "text", Content=content, **kw)
+        )
         assert status == 200, text
         return text
 
@@ -136,18 +138,14 @@ class Chat:
         for _ in range(20):
             if isinstance(runtime.queue, LocalQueue):
                 await runtime.queue.drain()
-            query = OutboxItem.filter(
-                status=OutboxStatus.PENDING, available_at__lte=timezone.now()
-            )
+            query = OutboxItem.filter(status=OutboxStatus.PENDING, available_at__lte=timezone.now())
             if kinds:
                 query = query.filter(kind__in=list(kinds))
             ids = await query.order_by("id").values_list("id", flat=True)
             if not ids:
                 return ran
             for outbox_id in ids:
-                await outbox.run_item(
-                    int(outbox_id), context=JobContext(runtime, 0, 0), lease_s=60
-                )
+                await outbox.run_item(int(outbox_id), context=JobContext(runtime, 0, 0), lease_s=60)
                 ran += 1
         return ran
 
