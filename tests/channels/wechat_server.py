@@ -134,6 +134,13 @@ class FakeWeChatAPI:
         return web.json_response(answer)
 
 
+def _cdata(tag: str, xml: str) -> str:
+    found = re.search(rf"<{tag}><!\[CDATA\[(.*?)]]></{tag}>", xml, re.S)
+    if found is None:
+        raise ValueError(f"no <{tag}> in {xml[:80]!r}")
+    return found.group(1)
+
+
 def _sha1(*parts: str) -> str:
     return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()  # noqa: S324 (WeChat's)
 
@@ -178,8 +185,11 @@ class WeChatServer:
             return query, xml.encode()
         encrypted = self.encrypt(xml)
         query |= {"encrypt_type": "aes", "msg_signature": _sha1(self.token, ts, nonce, encrypted)}
-        body = f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName><Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>"
-        query["openid"] = re.search(r"<FromUserName><!\[CDATA\[(.*?)]]>", xml).group(1)  # type: ignore[union-attr]
+        body = (
+            f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName>"
+            f"<Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>"
+        )
+        query["openid"] = _cdata("FromUserName", xml)
         return query, body.encode()
 
     def _key(self) -> bytes:
@@ -209,10 +219,10 @@ class WeChatServer:
         if body == "success" or not body:
             return ""
         if self.safe:
-            encrypted = re.search(r"<Encrypt><!\[CDATA\[(.*?)]]>", body).group(1)  # type: ignore[union-attr]
-            ts = re.search(r"<TimeStamp>(\d+)</TimeStamp>", body).group(1)  # type: ignore[union-attr]
-            nonce = re.search(r"<Nonce><!\[CDATA\[(.*?)]]>", body).group(1)  # type: ignore[union-attr]
-            sig = re.search(r"<MsgSignature><!\[CDATA\[(.*?)]]>", body).group(1)  # type: ignore[union-attr]
+            encrypted, nonce = _cdata("Encrypt", body), _cdata("Nonce", body)
+            sig = _cdata("MsgSignature", body)
+            found_ts = re.search(r"<TimeStamp>(\d+)</TimeStamp>", body)
+            ts = found_ts.group(1) if found_ts else ""
             if sig != _sha1(self.token, ts, nonce, encrypted):
                 raise ValueError("reply signature does not match")
             body = self.decrypt(encrypted)

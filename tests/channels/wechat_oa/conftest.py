@@ -141,7 +141,7 @@ class Chat:
             query = OutboxItem.filter(status=OutboxStatus.PENDING, available_at__lte=timezone.now())
             if kinds:
                 query = query.filter(kind__in=list(kinds))
-            ids = await query.order_by("id").values_list("id", flat=True)
+            ids: list[Any] = list(await query.order_by("id").values_list("id", flat=True))
             if not ids:
                 return ran
             for outbox_id in ids:

@@ -34,8 +34,8 @@ async def test_a_photo_that_cannot_be_fetched_is_told_to_the_citizen(plain_chat:
     await chat.photo("EXPIRED_MEDIA")
     await chat.photo("NOT_AN_IMAGE")
     await chat.run_jobs()
-    states = await Inbound.filter(kind="image").order_by("id").values_list("photo_state", flat=True)
-    assert states == ["failed", "failed"]
+    images = await Inbound.filter(kind="image").order_by("id")
+    assert [m.photo_state for m in images] == ["failed", "failed"]
     told = [t["text"]["content"] for t in chat.api.texts()]
     assert len(told) == 2 and all("未能接收" in t for t in told)
     assert "已过期或无效" in told[0]
