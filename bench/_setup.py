@@ -114,7 +114,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _server_env(db: Database, port: int, tmp: Path, redis_url: str | None) -> dict[str, str]:
+def _server_env(
+    db: Database, port: int, tmp: Path, redis_url: str | None, extra: dict[str, str] | None = None
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CITYLOOP_")}
     env |= {
         "CITYLOOP_DATABASE_URL": db.url,
@@ -127,7 +129,7 @@ def _server_env(db: Database, port: int, tmp: Path, redis_url: str | None) -> di
     if redis_url:
         env["CITYLOOP_REDIS_URL"] = redis_url
         env["CITYLOOP_QUEUE_NAME"] = f"cityloop:bench:{secrets.token_hex(4)}"
-    return env
+    return env | (extra or {})
 
 
 def _log_file(path: Path) -> io.BufferedWriter:
@@ -184,10 +186,11 @@ async def running_server(
     redis_url: str | None = None,
     sql_trace: bool = False,
     workers: int = 1,
+    extra_env: dict[str, str] | None = None,
 ) -> AsyncIterator[tuple[str, asyncio.subprocess.Process]]:
     """Start `python -m core.cli serve` (and a worker with Redis); stop them at the end."""
     port = _free_port()
-    env = _server_env(db, port, tmp, redis_url)
+    env = _server_env(db, port, tmp, redis_url, extra_env)
     args = [sys.executable, "-m", "core.cli", "serve", "--workers", str(workers)]
     if sql_trace:
         args = [sys.executable, str(Path(_diagnose.__file__)), "serve-traced", str(tmp / "sql.log")]

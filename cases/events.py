@@ -46,6 +46,7 @@ def payload_of(case: Case, event: CaseEvent) -> CaseEventPayload:
         department_id=case.department_id,
         at=event.created_at,
         data=event.data,
+        note=event.note or "",
     )
 
 

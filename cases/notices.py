@@ -62,12 +62,24 @@ async def reporter_rows(payload: dict[str, Any], hints: Mapping[str, Any]) -> li
                 citizen_id=citizen_id,
                 action=event.action,
                 status=event.to_status,
-                text=event.data.get("text"),
+                text=_told_text(event),
             ).model_dump(mode="json", exclude_none=True),
             key=f"report:{report_id}",
         )
         for report_id, source, citizen_id in known
     ]
+
+
+# Moves whose note is written for the reporter: the reason a report is not filed or voided.
+_REASONED = frozenset({Action.REJECT, Action.CANCEL})
+
+
+def _told_text(event: CaseEventPayload) -> str | None:
+    if event.action == Action.MESSAGE:
+        return str(event.data.get("text") or "") or None
+    if event.action in _REASONED:
+        return event.note or None
+    return None
 
 
 async def staff_rows(payload: dict[str, Any], hints: Mapping[str, Any]) -> list[Row]:

@@ -94,6 +94,7 @@ class Workflow(BaseModel):
     told_reporter: frozenset[Action] = Field(
         frozenset(
             {
+                Action.ACCEPT,
                 Action.REGISTER,
                 Action.REJECT,
                 Action.DISPATCH,

@@ -122,6 +122,7 @@ class CaseEventPayload(BaseModel):
     department_id: int | None = Field(description="the case's department after the move")
     at: dt.datetime = Field(description="when, aware UTC")
     data: dict[str, Any] = Field(default_factory=dict, description="the move's own details")
+    note: str = Field("", description="the actor's note (a staff note: not for citizens as such)")
 
 
 class ReporterNotice(BaseModel):
@@ -135,7 +136,9 @@ class ReporterNotice(BaseModel):
     citizen_id: int
     action: Action
     status: CaseStatus
-    text: str | None = Field(None, description="the centre's words (action message)")
+    text: str | None = Field(
+        None, description="the centre's words (message), or the reason (reject, cancel)"
+    )
 
 
 class StaffNotice(BaseModel):

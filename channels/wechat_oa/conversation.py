@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +42,7 @@ class Chat:
     """One message being answered: who, when, and what the answer may use."""
 
     incoming: Incoming
-    message: Inbound
+    message_id: int | None  # kept before the answer only for photos (their fetch job)
     follower: Follower
     config: OAConfig
     profile: OAProfile
@@ -115,23 +116,16 @@ async def _text(chat: Chat, words: str) -> str:
             return messages.cancelled()
         if draft.status == DraftStatus.CONFIRMING:
             return await _confirm(chat, draft)
-        return messages.missing(await _shown(draft)) or messages.nothing_to_confirm()
+        return messages.missing(drafts.Shown.of(draft, {})) or messages.nothing_to_confirm()
     draft, note = await _live(chat)
     address = _address(words, draft)
     if address is not None:
-        await drafts.update(draft, now=chat.now, ttl=chat.ttl, address=address[:200], awaiting=None)
         said = functools.partial(messages.address_received, address)
-        return note + await _next(chat, draft, said)
+        return note + await _change(chat, draft, {"address": address[:200]}, said)
     text = f"{draft.description}\n{words}".strip() if draft.description else words
     category = chat.deps.policy.suggest(text)
-    await drafts.update(
-        draft,
-        now=chat.now,
-        ttl=chat.ttl,
-        description=text[:2000],
-        category_code=category.code if category else None,
-    )
-    return note + await _next(chat, draft, messages.text_received)
+    fields = {"description": text[:2000], "category_code": category.code if category else None}
+    return note + await _change(chat, draft, fields, messages.text_received)
 
 
 def _address(words: str, draft: Draft) -> str | None:
@@ -147,14 +141,16 @@ def _address(words: str, draft: Draft) -> str | None:
 
 async def _photo(chat: Chat) -> str:
     draft, note = await _live(chat)
-    await Inbound.filter(id=chat.message.id).update(
+    if chat.message_id is None:
+        raise CityloopError("an image message is kept before it is answered")
+    await Inbound.filter(id=chat.message_id).update(
         draft_id=draft.id, photo_state=PhotoState.PENDING
     )
-    row = await outbox.add(FETCH_PHOTO, {"inbound_id": chat.message.id})
+    row = await outbox.add(FETCH_PHOTO, {"inbound_id": chat.message_id})
     chat.outbox_ids.append(row.id)
-    await drafts.update(draft, now=chat.now, ttl=chat.ttl)
-    shots = await drafts.photos(draft.id)
-    return note + await _next(chat, draft, lambda rest: messages.photo_received(shots.count, rest))
+    count = draft.photos + 1
+    said = functools.partial(messages.photo_received, count)
+    return note + await _change(chat, draft, {"photos": count}, said)
 
 
 async def _location(chat: Chat) -> str:
@@ -167,39 +163,28 @@ async def _location(chat: Chat) -> str:
         await drafts.update(draft, now=chat.now, ttl=chat.ttl, awaiting="place")
         return note + messages.outside_city(chat.city)
     label = chat.incoming.label[:200]
-    fields: dict[str, Any] = {"lon": lon, "lat": lat, "awaiting": None}
+    fields: dict[str, Any] = {"lon": lon, "lat": lat}
     if label and not draft.address:
         fields["address"] = label
+    said = functools.partial(messages.location_received, label)
+    return note + await _change(chat, draft, fields, said)
+
+
+async def _change(
+    chat: Chat, draft: Draft, fields: dict[str, Any], said: Callable[[str], str]
+) -> str:
+    """Write a change and what follows from it (asking to confirm, or for the place) in one
+    update; word the answer: what was received, then the whole draft or what is missing."""
+    after = drafts.Shown.of(draft, fields)
+    if after.complete():
+        fields |= {"status": DraftStatus.CONFIRMING, "awaiting": None}
+    elif after.lon is None and not after.address:
+        fields["awaiting"] = "place"
     await drafts.update(draft, now=chat.now, ttl=chat.ttl, **fields)
-    return note + await _next(chat, draft, lambda rest: messages.location_received(label, rest))
-
-
-class _Shown:
-    """What the wording of a draft needs: its fields and its photo count."""
-
-    def __init__(self, draft: Draft, photos: int) -> None:
-        self.description = draft.description
-        self.address = draft.address
-        self.lon = draft.lon
-        self.photos = photos
-
-
-async def _shown(draft: Draft) -> _Shown:
-    return _Shown(draft, (await drafts.photos(draft.id)).count)
-
-
-async def _next(chat: Chat, draft: Draft, said: Any) -> str:
-    """After a change: ask to confirm if the draft is complete, else say what is missing."""
-    shots = await drafts.photos(draft.id)
-    shown = _Shown(draft, shots.count)
-    if drafts.complete(draft, shots):
-        if draft.status != DraftStatus.CONFIRMING:
-            await drafts.update(draft, now=chat.now, ttl=chat.ttl, status=DraftStatus.CONFIRMING)
-        category = chat.deps.policy.category(draft.category_code) if draft.category_code else None
-        return str(said("")) + "\n" + messages.confirm(shown, category.name if category else None)
-    if draft.lon is None and not draft.address and (draft.description or shots.count):
-        await drafts.update(draft, now=chat.now, ttl=chat.ttl, awaiting="place")
-    return str(said(messages.missing(shown)))
+    if not after.complete():
+        return said(messages.missing(after))
+    category = chat.deps.policy.category(draft.category_code) if draft.category_code else None
+    return said("") + "\n" + messages.confirm(after, category.name if category else None)
 
 
 async def _confirm(chat: Chat, draft: Draft) -> str:

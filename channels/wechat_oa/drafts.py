@@ -96,11 +96,28 @@ async def photos(draft_id: int) -> Photos:
     return Photos(stored, pending, failed)
 
 
-def complete(draft: Draft, shots: Photos) -> bool:
-    """Enough for a report: words or a photo, and a place."""
-    what = bool(draft.description.strip()) or shots.count > 0
-    where = draft.lon is not None or bool(draft.address.strip())
-    return what and where
+@dataclass(frozen=True)
+class Shown:
+    """A draft as it will be after a change: what completeness and the wording read."""
+
+    description: str
+    address: str
+    lon: float | None
+    photos: int
+
+    @classmethod
+    def of(cls, draft: Draft, fields: dict[str, Any]) -> Shown:
+        return cls(
+            description=fields.get("description", draft.description),
+            address=fields.get("address", draft.address),
+            lon=fields.get("lon", draft.lon),
+            photos=fields.get("photos", draft.photos),
+        )
+
+    def complete(self) -> bool:
+        """Enough for a report: words or a photo, and a place."""
+        what = bool(self.description.strip()) or self.photos > 0
+        return what and (self.lon is not None or bool(self.address.strip()))
 
 
 async def submit_draft(draft: Draft, *, deps: Deps) -> IntakeResult:

@@ -131,7 +131,8 @@ def progress(view: CaseView, action: Action, text: str | None) -> str:
     number = view.number or str(view.id)
     if action == Action.MESSAGE and text:
         return f"关于您上报的案件 {number}，城市管理中心留言：\n{text}"
-    return f"您上报的案件 {number} 有新进展：{ACTION_NAMES[action]}，当前状态：{view.status_name}。"
+    said = f"您上报的案件 {number} 有新进展：{ACTION_NAMES[action]}，当前状态：{view.status_name}。"
+    return f"{said}\n原因：{text}" if text else said
 
 
 def _clip(text: str, limit: int) -> str:

@@ -39,6 +39,7 @@ class Draft(Model):
     lon = fields.FloatField(null=True)  # as WeChat sent it: GCJ-02
     lat = fields.FloatField(null=True)
     category_code = fields.CharField(max_length=16, null=True)  # proposed from the text
+    photos = fields.IntField(default=0)  # photos received (their states: Inbound rows)
     awaiting = fields.CharField(max_length=16, null=True)  # what the bot asked for last
     case_id = fields.IntField(null=True)
     merged = fields.BooleanField(default=False)

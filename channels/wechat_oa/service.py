@@ -10,6 +10,7 @@ notices) are queued after the commit.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 from collections.abc import Iterable
 from typing import Any
@@ -31,6 +32,8 @@ from core.runtime import Runtime
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 4  # two messages of one citizen at once: the later one is answered on a rerun
+# The 48-hour window of 客服消息 need not be known to the second: one write a minute at most.
+_NOTED = dt.timedelta(minutes=1)
 
 
 class _Collected:
@@ -56,16 +59,13 @@ async def receive(
         outbox_ids: list[int] = []
         try:
             async with in_transaction():
-                message = await Inbound.create(
-                    msg_key=incoming.key[:128],
-                    openid=incoming.openid,
-                    kind=incoming.kind[:32],
-                    content=incoming.text[:2000],
-                    media_id=incoming.media_id,
-                )
+                # A photo is kept first (its fetch job names it); anything else with its
+                # answer, last: a retry still meets the unique key, and on a conflict
+                # everything this message did is rolled back with it.
+                kept = await _keep(incoming) if incoming.kind == "image" else None
                 chat = conversation.Chat(
                     incoming=incoming,
-                    message=message,
+                    message_id=kept.id if kept else None,
                     follower=await _follower(incoming),
                     config=config,
                     profile=profile,
@@ -75,7 +75,10 @@ async def receive(
                     outbox_ids=outbox_ids,
                 )
                 reply = await conversation.answer(chat)
-                await Inbound.filter(id=message.id).update(reply=reply)
+                if kept is None:
+                    await _keep(incoming, reply=reply)
+                else:
+                    await Inbound.filter(id=kept.id).update(reply=reply)
         except IntegrityError:
             first = await Inbound.get_or_none(msg_key=incoming.key[:128])
             if first is not None:  # WeChat's retry: the same answer, nothing done again
@@ -86,6 +89,17 @@ async def receive(
         await deps.kick([*outbox_ids, *collected.ids])
         return reply
     raise Unavailable("draft kept changing", message="消息处理繁忙，请稍后再试")
+
+
+async def _keep(incoming: Incoming, *, reply: str | None = None) -> Inbound:
+    return await Inbound.create(
+        msg_key=incoming.key[:128],
+        openid=incoming.openid,
+        kind=incoming.kind[:32],
+        content=incoming.text[:2000],
+        media_id=incoming.media_id,
+        reply=reply,
+    )
 
 
 async def _follower(incoming: Incoming) -> Follower:
@@ -99,6 +113,9 @@ async def _follower(incoming: Incoming) -> Follower:
     if follower is None:
         citizen = await citizen_identity(channel=CHANNEL, external_id=incoming.openid)
         return await Follower.create(openid=incoming.openid, citizen_id=citizen.id, **changes)
+    recent = follower.last_inbound_at is not None and now - follower.last_inbound_at < _NOTED
+    if follower.subscribed == changes["subscribed"] and (leaving or recent):
+        return follower  # noted a moment ago: the window is open either way
     await Follower.filter(id=follower.id).update(**changes, updated_at=now)
     for name, value in changes.items():
         setattr(follower, name, value)

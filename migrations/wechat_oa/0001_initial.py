@@ -37,6 +37,7 @@ class Migration(migrations.Migration):
                 ('lon', fields.FloatField(null=True)),
                 ('lat', fields.FloatField(null=True)),
                 ('category_code', fields.CharField(null=True, max_length=16)),
+                ('photos', fields.IntField(default=0)),
                 ('awaiting', fields.CharField(null=True, max_length=16)),
                 ('case_id', fields.IntField(null=True)),
                 ('merged', fields.BooleanField(default=False)),

@@ -145,3 +145,17 @@ async def test_wechat_failures_end_as_the_notice_says(
     logged = "\n".join(r.getMessage() for r in ours) + (row.last_error or "")
     assert APP_SECRET not in logged
     assert not any(t in logged for t in tokens)
+
+
+async def test_a_report_not_filed_tells_the_reason(
+    aiohttp_client: Any, settings: Any, wechat_api: Any
+) -> None:
+    from tests.channels.wechat_oa.conftest import make_chat
+
+    chat = await make_chat(aiohttp_client, settings, wechat_api, safe=False, templates=False)
+    case = await _reported(chat)
+    await chat.city.ok(case.id, "reject", "acceptor", note="经核实不属于城市管理范围，已转交物业")
+    await chat.run_jobs()
+    [text] = chat.api.texts()
+    assert "不予立案" in text["text"]["content"]
+    assert "原因：经核实不属于城市管理范围，已转交物业" in text["text"]["content"]

@@ -56,8 +56,12 @@ async def test_the_simulator_reports_through_the_demo_server(
     base = f"http://127.0.0.1:{env['CITYLOOP_PORT']}"
     log = tmp_path / "serve.log"
     with log.open("ab") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "core.cli", "serve", "--demo"], env=env, stdout=out, stderr=out
+        server = await asyncio.to_thread(
+            subprocess.Popen,
+            [sys.executable, "-m", "core.cli", "serve", "--demo"],
+            env=env,
+            stdout=out,
+            stderr=out,
         )
     try:
         await _ready(base, server, log)
