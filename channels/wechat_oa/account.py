@@ -11,6 +11,7 @@ from pydantic import SecretStr
 from channels.wechat import WeChatClient
 from channels.wechat_oa.config import OAConfig, OAProfile
 from channels.wechat_oa.protocol import WeChatProtocol
+from core.jobs.registry import RetryAfter
 from core.runtime import Runtime, ServiceKey
 
 
@@ -57,3 +58,11 @@ class OfficialAccount:
 
 
 OA: ServiceKey[OfficialAccount] = ServiceKey("wechat_oa.account", OfficialAccount)
+
+
+def account_of(runtime: Runtime) -> OfficialAccount:
+    """The account of this process; a job of a process where the 公众号 is off waits (its
+    handler may be known to a process that imported it for another runtime, as tests do)."""
+    if OA not in runtime:
+        raise RetryAfter(600, "the 公众号 is not enabled in this process", counts=False)
+    return runtime[OA]

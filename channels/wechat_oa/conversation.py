@@ -116,6 +116,8 @@ async def _text(chat: Chat, words: str) -> str:
             return messages.cancelled()
         if draft.status == DraftStatus.CONFIRMING:
             return await _confirm(chat, draft)
+        if draft.status == DraftStatus.SUBMITTING:
+            return messages.photos_pending()
         return messages.missing(drafts.Shown.of(draft, {})) or messages.nothing_to_confirm()
     draft, note = await _live(chat)
     address = _address(words, draft)
@@ -176,6 +178,10 @@ async def _change(
     """Write a change and what follows from it (asking to confirm, or for the place) in one
     update; word the answer: what was received, then the whole draft or what is missing."""
     after = drafts.Shown.of(draft, fields)
+    if draft.status == DraftStatus.SUBMITTING:
+        # Confirmed already: the submit job, waiting for photos, files this too.
+        await drafts.update(draft, now=chat.now, ttl=chat.ttl, **fields)
+        return said("") + "\n" + messages.photos_pending()
     if after.complete():
         fields |= {"status": DraftStatus.CONFIRMING, "awaiting": None}
     elif after.lon is None and not after.address:

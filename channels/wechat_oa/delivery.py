@@ -17,7 +17,7 @@ from cases import ACTION_NAMES, Action, CaseView, ReporterNotice, case_view, cit
 from channels.wechat import WeChatError
 from channels.wechat.const import QUOTA, UNREACHABLE
 from channels.wechat_oa import messages
-from channels.wechat_oa.account import OA, OfficialAccount
+from channels.wechat_oa.account import OfficialAccount, account_of
 from channels.wechat_oa.config import Template
 from channels.wechat_oa.const import CUSTOM_WINDOW_S, DeliveryStatus
 from channels.wechat_oa.models import Delivery, Follower
@@ -34,10 +34,11 @@ async def notify(ctx: JobContext, notice: ReporterNotice) -> None:
     """Tell one citizen of one move of their case (idempotent on the notice)."""
     if await Delivery.filter(outbox_id=ctx.outbox_id).exists():
         return
-    account = ctx.runtime[OA]
+    account = account_of(ctx.runtime)
     follower = await Follower.get_or_none(citizen_id=notice.citizen_id)
     if follower is None or not follower.subscribed:
-        await _record(ctx, notice, "none", DeliveryStatus.UNDELIVERABLE, 43004, "市民已取消关注")
+        why = "市民已取消关注" if follower else "市民未关注本公众号"
+        await _record(ctx, notice, "none", DeliveryStatus.UNDELIVERABLE, 43004, why)
         return
     view = await case_view(
         notice.case_id, viewer=citizen_viewer(notice.citizen_id), deps=deps_of(ctx)

@@ -15,7 +15,7 @@ from channels.base import notify_job
 from channels.wechat import WeChatError, WeChatUnavailable
 from channels.wechat.const import QUOTA, UNREACHABLE
 from channels.wechat_oa import CHANNEL_OBJECT, drafts, messages
-from channels.wechat_oa.account import OA
+from channels.wechat_oa.account import OA, account_of
 from channels.wechat_oa.const import (
     FETCH_PHOTO,
     MESSAGE_KEYS_DAYS,
@@ -46,7 +46,7 @@ async def fetch_photo(ctx: JobContext, payload: dict[str, Any]) -> None:
     last_try = ctx.attempt >= ctx.settings.job_max_attempts
     try:
         data = (
-            await ctx.runtime[OA]
+            await account_of(ctx.runtime)
             .client(ctx.runtime)
             .download_media(message.media_id, max_bytes=ctx.settings.upload_max_bytes)
         )
@@ -80,7 +80,7 @@ async def submit_draft(ctx: JobContext, payload: dict[str, Any]) -> None:
         return
     shots = await drafts.photos(draft.id)
     waited = (timezone.now() - draft.updated_at).total_seconds()
-    if shots.pending and waited < ctx.runtime[OA].config.photo_wait_s:
+    if shots.pending and waited < account_of(ctx.runtime).config.photo_wait_s:
         raise RetryAfter(2, "photos still being fetched", counts=False)
     # The case's own rows are queued once this job's transaction has committed.
     deps = dataclasses.replace(deps_of(ctx), queue=_AfterCommit(ctx))
@@ -113,7 +113,7 @@ class _AfterCommit:
 
 
 def _ttl(ctx: JobContext) -> dt.timedelta:
-    return dt.timedelta(minutes=ctx.runtime[OA].config.draft_minutes)
+    return dt.timedelta(minutes=account_of(ctx.runtime).config.draft_minutes)
 
 
 async def tell(openid: str, text: str, *, ctx: JobContext) -> None:
@@ -126,7 +126,11 @@ async def tell(openid: str, text: str, *, ctx: JobContext) -> None:
 async def send_text(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Send one 客服消息; a citizen who cannot be reached is logged, not retried."""
     try:
-        await ctx.runtime[OA].client(ctx.runtime).send_text(payload["openid"], payload["text"])
+        await (
+            account_of(ctx.runtime)
+            .client(ctx.runtime)
+            .send_text(payload["openid"], payload["text"])
+        )
     except WeChatError as err:
         if err.errcode in UNREACHABLE:
             log.info("客服消息 not delivered: WeChat error %s", err.errcode)
@@ -140,7 +144,9 @@ async def send_text(ctx: JobContext, payload: dict[str, Any]) -> None:
 async def purge(ctx: PeriodicContext) -> None:
     """Close drafts left idle past their time (and tell the citizen); forget old message keys."""
     now = timezone.now()
-    minutes = ctx.runtime[OA].config.draft_minutes if OA in ctx.runtime else 30
+    if OA not in ctx.runtime:
+        return  # the 公众号 is off in this process
+    minutes = ctx.runtime[OA].config.draft_minutes
     ids: list[int] = []
     for draft in await Draft.filter(status__in=list(drafts.LIVE), expires_at__lte=now).limit(500):
         try:

@@ -22,7 +22,7 @@ async def _token(username: str, role: str) -> dict[str, str]:
 
 async def test_failed_rows_are_listed_and_retried(client: TestClient[Any, Any]) -> None:
     admin = await _token("ops", "admin")
-    failed = await outbox.add("notify.wechat_oa", {"case_id": 1})
+    failed = await outbox.add("notify.sms", {"case_id": 1})  # no handler here
     await OutboxItem.filter(id=failed.id).update(
         status=OutboxStatus.FAILED, attempts=10, last_error="HTTP 500 from WeChat"
     )

@@ -7,7 +7,7 @@ import datetime as dt
 
 from tortoise import timezone
 
-from cases.models import Case, CaseAttachment
+from cases.models import Case, CaseAttachment, Report
 from channels.wechat_oa.const import PURGE
 from channels.wechat_oa.models import Draft, Inbound
 from core.jobs.models import OutboxItem
@@ -51,11 +51,14 @@ async def test_confirmed_before_the_photo_arrived_the_number_follows_by_message(
     await chat.location(lon, lat)
     await chat.run_jobs()  # the first fetch fails and waits for its retry
     assert "照片还在接收中" in await chat.say("1")
+    assert "照片还在接收中" in await chat.say("1")  # typed again: still waiting, not lost
+    assert "照片还在接收中" in await chat.say("就在公交站旁边")  # added while waiting
     assert await Case.all().count() == 0
     await OutboxItem.filter(status="pending").update(available_at=timezone.now())  # time passes
     await chat.run_jobs()
     case = await Case.get()
     assert await CaseAttachment.filter(case_id=case.id).count() == 1
+    assert (await Report.get(case_id=case.id)).description == "就在公交站旁边"
     [told] = [t["text"]["content"] for t in chat.api.texts()]
     assert case.number is not None and case.number in told and "上报成功" in told
 
