@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from html import escape
 
 from cases import CaseView
+from core.timeutil import to_local
 
 _STYLE = """
 body{margin:0;font:16px/1.5 -apple-system,"PingFang SC","Microsoft YaHei",sans-serif;
@@ -26,8 +28,7 @@ def case_page(view: CaseView, *, city: str) -> str:
     """The whole page of one case as its reporter sees it."""
     number = escape(view.number or str(view.id))
     moves = "".join(
-        f"<li><time>{e.at:%Y-%m-%d %H:%M}</time>{escape(e.action_name)}"
-        f"（{escape(e.status_name)}）</li>"
+        f"<li><time>{_local(e.at)}</time>{escape(e.action_name)}（{escape(e.status_name)}）</li>"
         for e in view.timeline
     )
     photos = "".join(
@@ -38,10 +39,10 @@ def case_page(view: CaseView, *, city: str) -> str:
         ("问题", view.description),
         ("类别", view.category_name or "待确定"),
         ("地址", view.address),
-        ("上报时间", f"{view.created_at:%Y-%m-%d %H:%M}"),
+        ("上报时间", _local(view.created_at)),
     ]
     if view.closed_at is not None:
-        details.append(("结案时间", f"{view.closed_at:%Y-%m-%d %H:%M}"))
+        details.append(("结案时间", _local(view.closed_at)))
     rows = "".join(
         f"<p><b>{escape(label)}：</b>{escape(value)}</p>" for label, value in details if value
     )
@@ -55,6 +56,10 @@ def case_page(view: CaseView, *, city: str) -> str:
         + (f'<section class="photos"><h2>照片</h2>{photos}</section>' if photos else "")
         + f"<section><h2>办理进度</h2><ol>{moves}</ol></section></body></html>"
     )
+
+
+def _local(at: dt.datetime) -> str:
+    return f"{to_local(at):%Y-%m-%d %H:%M}"  # Asia/Shanghai, whatever zone `at` is in
 
 
 def not_found_page() -> str:

@@ -11,7 +11,7 @@ from tortoise import timezone
 
 from core.jobs.events import subscribe
 from core.jobs.models import OutboxItem
-from core.jobs.registry import JobContext, job
+from core.jobs.registry import JobContext, RetryAfter, job
 
 
 @job("test.chain")
@@ -62,3 +62,23 @@ async def recorder(ctx: JobContext, payload: dict[str, Any]) -> None:
 async def broken(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Fail every time, as a subscriber whose upstream is down would."""
     raise RuntimeError("upstream said 503")
+
+
+@job("test.quota")
+async def quota(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Write an effect, then wait for the other side's quota (no attempt used)."""
+    await OutboxItem.create(
+        kind="test.noop",
+        payload={"parent": ctx.outbox_id},
+        available_at=timezone.now() + dt.timedelta(days=365),
+    )
+    raise RetryAfter(3600, "quota spent until midnight", counts=False)
+
+
+@job("test.follow_up")
+async def follow_up(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Write a due row of another kind and ask for it to be queued after the commit."""
+    row = await OutboxItem.create(
+        kind="test.chain", payload={"parent": ctx.outbox_id}, available_at=timezone.now()
+    )
+    ctx.kick_after_commit([row.id])

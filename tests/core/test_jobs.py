@@ -81,6 +81,33 @@ async def test_failed_attempt_rolls_back_its_effect_and_retries(
     assert await _effects(item.id) == 1
 
 
+async def test_a_handler_may_wait_for_the_other_side_without_using_attempts(
+    db: None, settings: Settings
+) -> None:
+    # e.g. WeChat's daily quota (45009): the notice waits for it however long, never failed.
+    item = await outbox.add("test.quota", {})
+    for _ in range(settings.job_max_attempts + 2):
+        assert await outbox.run_item(item.id, context=_context(settings), lease_s=30) == "retry"
+        await OutboxItem.filter(id=item.id).update(available_at=timezone.now())
+    row = await OutboxItem.get(id=item.id)
+    assert (row.status, row.attempts) == (OutboxStatus.PENDING, 0)
+    assert row.last_error == "quota spent until midnight"
+    assert await _effects(item.id) == 0  # each turn's writes were rolled back
+
+
+async def test_rows_a_handler_writes_are_queued_once_it_committed(
+    db: None, settings: Settings
+) -> None:
+    runtime = build_runtime(settings, process="cli")
+    queue = LocalQueue(runtime)
+    runtime.queue = queue
+    item = await outbox.add("test.follow_up", {})
+    assert await outbox.run_item(item.id, context=JobContext(runtime, 0, 0), lease_s=30) == "done"
+    await queue.drain()  # the follow-up ran without waiting for the sweeper
+    follow = await OutboxItem.get(kind="test.chain")
+    assert follow.status == OutboxStatus.DONE
+
+
 async def test_row_without_a_handler_waits_for_one(db: None, settings: Settings) -> None:
     # e.g. a notification for a channel that is not installed yet: it must not be lost.
     item = await outbox.add("no.such.job", {})

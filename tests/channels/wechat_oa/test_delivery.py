@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from cases.models import Case
+from cases.models import Case, CaseEvent
 from channels.wechat_oa.models import Delivery, Follower
 from core.jobs.models import OutboxItem, OutboxStatus
+from core.timeutil import to_local
 from tests.channels.wechat_oa.conftest import Chat, hours_ago
 from tests.channels.wechat_server import APP_SECRET
 
@@ -50,6 +51,8 @@ async def test_filing_the_case_sends_a_template_message_linking_the_case_page(
     html = await page.text()
     assert page.status == 200 and case.number is not None and case.number in html
     assert "立案" in html and "待派遣" in html and "人行道上堆满了建筑垃圾" in html
+    filed = await CaseEvent.get(case_id=case.id, action="register")
+    assert f"<time>{to_local(filed.created_at):%Y-%m-%d %H:%M}</time>" in html  # Beijing time
     forged = await chat.client.get(url.removeprefix("https://city.example.cn")[:-4] + "0000")
     assert forged.status == 404
 
