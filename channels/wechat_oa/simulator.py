@@ -32,7 +32,8 @@ from core.geo import wgs84_to_gcj02
 HELP = """输入文字即发送文字消息；其他操作：
   /photo 文件路径      发送照片        /location [经度 纬度]  发送位置（默认市中心，WGS-84）
   /voice 文字          语音（带识别）  /menu mine|report      点击菜单
-  /subscribe           关注            /help                  本说明      /quit  退出"""
+  /subscribe           关注            /wait 秒数             等待（脚本用）
+  /help                本说明          /quit                  退出"""
 
 
 class FakeWeChat:
@@ -180,6 +181,9 @@ async def _build(phone: Phone, fake: FakeWeChat, profile: CityProfile, line: str
     if command == "/menu":
         key = "MY_REPORTS" if rest.strip() == "mine" else "REPORT"
         return phone.xml("event", Event="CLICK", EventKey=key)
+    if command == "/wait":  # for scripts: let the server's jobs and messages catch up
+        await asyncio.sleep(float(rest or 1))
+        return None
     if command == "/subscribe":
         return phone.xml("event", Event="subscribe", EventKey="")
     if command.startswith("/"):

@@ -69,7 +69,10 @@ async def test_the_simulator_reports_through_the_demo_server(
         assert "cityloop wechat simulate" in printed  # serve --demo says how to try it
         photo = tmp_path / "photo.jpg"
         photo.write_bytes(jpeg())
-        script = f"/subscribe\n/photo {photo}\n/location\n路口垃圾桶满了溢出来\n1\n查询\n/quit\n"
+        # After 1 the photo may still be on its way: then the number follows as a 客服消息.
+        script = (
+            f"/subscribe\n/photo {photo}\n/location\n路口垃圾桶满了溢出来\n1\n/wait 4\n查询\n/quit\n"
+        )
         sim = await asyncio.create_subprocess_exec(
             *(sys.executable, "-m", "core.cli", "wechat", "simulate"),
             *("--url", base + "/wechat/oa", "--linger", "0"),
