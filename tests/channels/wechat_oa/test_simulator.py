@@ -70,9 +70,8 @@ async def test_the_simulator_reports_through_the_demo_server(
         photo = tmp_path / "photo.jpg"
         photo.write_bytes(jpeg())
         # After 1 the photo may still be on its way: then the number follows as a 客服消息.
-        script = (
-            f"/subscribe\n/photo {photo}\n/location\n路口垃圾桶满了溢出来\n1\n/wait 4\n查询\n/quit\n"
-        )
+        lines = ["/subscribe", f"/photo {photo}", "/location", "路口垃圾桶满了溢出来", "1"]
+        script = "\n".join([*lines, "/wait 4", "查询", "/quit", ""])
         sim = await asyncio.create_subprocess_exec(
             *(sys.executable, "-m", "core.cli", "wechat", "simulate"),
             *("--url", base + "/wechat/oa", "--linger", "0"),
