@@ -29,9 +29,7 @@ async def message(request: web.Request) -> web.Response:
     """A message or event from a citizen: answer at once (anything slow is a job)."""
     runtime = request.app[RUNTIME]
     account = runtime[OA]
-    body = await request.content.read(MAX_BODY + 1)
-    if len(body) > MAX_BODY:
-        raise PayloadTooLarge(f"WeChat message over {MAX_BODY} bytes", message="消息过大")
+    body = await _body(request)
     query = dict(request.query)
     incoming = account.protocol.open(query, body)
     reply = await receive(incoming, runtime=runtime, config=account.config, profile=account.profile)
@@ -59,6 +57,20 @@ async def case(request: web.Request) -> web.Response:
     except NotFound:
         return _html(not_found_page(), status=404)
     return _html(case_page(view, city=runtime.settings.profile.name))
+
+
+async def _body(request: web.Request) -> bytes:
+    """The whole body, refusing more than a WeChat message can be."""
+    if (request.content_length or 0) > MAX_BODY:
+        raise PayloadTooLarge(f"WeChat message over {MAX_BODY} bytes", message="消息过大")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(16 * 1024):
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise PayloadTooLarge(f"WeChat message over {MAX_BODY} bytes", message="消息过大")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _html(text: str, *, status: int = 200) -> web.Response:

@@ -8,6 +8,7 @@ plaintext messages are refused. The URL check (GET) is signed by `signature` in 
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -85,7 +86,12 @@ class WeChatProtocol:
         """Check the signature (and decrypt in safe mode); parse the message."""
         if self._crypto is None:
             self._signed(query)
-            xml = body.decode("utf-8", errors="strict") if body else ""
+            try:
+                xml = body.decode("utf-8") if body else ""
+            except UnicodeDecodeError:
+                raise BadRequest(
+                    "not UTF-8", code="malformed_xml", message="微信消息格式不正确"
+                ) from None
             if "<Encrypt>" in xml and "<MsgType>" not in xml:
                 raise BadRequest(
                     "encrypted message in plaintext mode",
@@ -122,18 +128,26 @@ class WeChatProtocol:
         return str(self._crypto.encrypt_message(xml, nonce, int(time.time())))
 
 
-def _incoming(xml: str) -> Incoming:
+def _parsed(xml: str) -> Any:
+    """wechatpy's message object, from a sender that looks like an openid."""
     try:
         message: Any = parse_message(xml)
     except Exception:  # xmltodict/expat errors, a missing MsgType: all mean malformed XML
         raise BadRequest(
             "malformed WeChat XML", code="malformed_xml", message="微信消息格式不正确"
         ) from None
-    if message is None or not getattr(message, "source", None):
-        raise BadRequest("no FromUserName", code="malformed_xml", message="微信消息格式不正确")
+    if message is None or not _OPENID.fullmatch(str(getattr(message, "source", "") or "")):
+        raise BadRequest("bad FromUserName", code="malformed_xml", message="微信消息格式不正确")
+    return message
+
+
+def _incoming(xml: str) -> Incoming:
+    message = _parsed(xml)
     openid, account = str(message.source), str(message.target or "")
 
     def made(key: str, kind: str, **rest: Any) -> Incoming:
+        if "text" in rest:
+            rest["text"] = _clean(rest["text"])
         return Incoming(openid=openid, account=account, key=key, kind=kind, **rest)
 
     created = int(message.create_time.timestamp()) if message.create_time else 0
@@ -148,12 +162,22 @@ def _incoming(xml: str) -> Incoming:
         case "text":
             return made(key, kind, text=str(message.content or ""))
         case "image":
-            return made(key, kind, media_id=str(message.media_id or ""))
+            return made(key, kind, media_id=_clean(str(message.media_id or ""))[:128])
         case "voice":
             return made(key, kind, text=str(message.recognition or ""))
         case "location":
             return made(key, kind, **_location(message))
     return made(key, kind)
+
+
+_OPENID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # WeChat's openids: 28 of these characters
+# Control characters other than tab and newline: PostgreSQL refuses NUL in text, and none of
+# them is anything a person typed.
+_CONTROL = dict.fromkeys(c for c in range(32) if c not in (9, 10)) | {127: None}
+
+
+def _clean(text: str) -> str:
+    return text.translate(_CONTROL)
 
 
 def _location(message: Any) -> dict[str, Any]:
@@ -166,4 +190,4 @@ def _location(message: Any) -> dict[str, Any]:
         ) from None
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise BadRequest("location out of range", code="malformed_xml", message="位置格式不正确")
-    return {"lon": lon, "lat": lat, "label": str(message.label or "")}
+    return {"lon": lon, "lat": lat, "label": _clean(str(message.label or ""))}

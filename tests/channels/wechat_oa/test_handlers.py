@@ -96,3 +96,20 @@ async def test_without_an_app_id_the_channel_mounts_nothing(client: object) -> N
     assert isinstance(client, TestClient)
     r = await client.get("/wechat/oa", params={"echostr": "1"})
     assert r.status == 404
+
+
+async def test_bad_bytes_and_a_forged_sender_are_refused_and_nothing_kept(
+    plain_chat: Chat,
+) -> None:
+    # NUL is not XML (and PostgreSQL refuses it in text): the suite runs this on both.
+    status, text = await plain_chat.post(
+        plain_chat.wechat.message(plain_chat.openid, "text", Content="井盖\x00丢了")
+    )
+    assert status == 400 and "malformed_xml" in text
+    bad = plain_chat.wechat.message("o-evil/../x y", "text", Content="你好")
+    status, text = await plain_chat.post(bad)
+    assert status == 400 and "malformed_xml" in text
+    query, body = plain_chat.wechat.signed(plain_chat.wechat.message(plain_chat.openid, "text"))
+    r = await plain_chat.client.post("/wechat/oa", params=query, data=b"\xff\xfe" + body)
+    assert r.status == 400 and (await r.json())["code"] == "malformed_xml"
+    assert await Inbound.all().count() == 0
