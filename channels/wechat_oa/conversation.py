@@ -194,7 +194,7 @@ async def _change(
 
 
 async def _confirm(chat: Chat, draft: Draft) -> str:
-    shots = await drafts.photos(draft.id)
+    shots = await drafts.photos(draft)
     if shots.pending:
         # The fetch jobs finish the photos; the submit job waits for them, then tells.
         await drafts.update(draft, now=chat.now, ttl=chat.ttl, status=DraftStatus.SUBMITTING)
@@ -202,7 +202,7 @@ async def _confirm(chat: Chat, draft: Draft) -> str:
         chat.outbox_ids.append(row.id)
         return messages.photos_pending()
     try:
-        result = await drafts.submit_draft(draft, deps=chat.deps)
+        result = await drafts.submit_draft(draft, deps=chat.deps, shots=shots)
     except drafts.DraftChanged:
         raise
     except CityloopError as err:

@@ -83,10 +83,12 @@ async def close(draft: Draft, status: DraftStatus, **fields: Any) -> None:
     draft.version += 1
 
 
-async def photos(draft_id: int) -> Photos:
-    """The draft's photos by state."""
+async def photos(draft: Draft) -> Photos:
+    """The draft's photos by state (no query for a draft without any)."""
+    if not draft.photos:
+        return Photos((), 0, 0)
     rows = (
-        await Inbound.filter(draft_id=draft_id, kind="image")
+        await Inbound.filter(draft_id=draft.id, kind="image")
         .order_by("id")
         .values_list("photo_state", "media_object_id")
     )
@@ -120,9 +122,9 @@ class Shown:
         return what and (self.lon is not None or bool(self.address.strip()))
 
 
-async def submit_draft(draft: Draft, *, deps: Deps) -> IntakeResult:
+async def submit_draft(draft: Draft, *, deps: Deps, shots: Photos | None = None) -> IntakeResult:
     """Through the one door in, idempotent on the draft: a retry gives the same case."""
-    shots = await photos(draft.id)
+    shots = shots or await photos(draft)
     location = (
         Location(lon=draft.lon, lat=draft.lat, crs=CoordSystem.GCJ02)
         if draft.lon is not None and draft.lat is not None

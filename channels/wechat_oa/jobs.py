@@ -78,14 +78,14 @@ async def submit_draft(ctx: JobContext, payload: dict[str, Any]) -> None:
     draft = await Draft.get_or_none(id=int(payload["draft_id"]))
     if draft is None or draft.status != DraftStatus.SUBMITTING:
         return
-    shots = await drafts.photos(draft.id)
+    shots = await drafts.photos(draft)
     waited = (timezone.now() - draft.updated_at).total_seconds()
     if shots.pending and waited < account_of(ctx.runtime).config.photo_wait_s:
         raise RetryAfter(2, "photos still being fetched", counts=False)
     # The case's own rows are queued once this job's transaction has committed.
     deps = dataclasses.replace(deps_of(ctx), queue=_AfterCommit(ctx))
     try:
-        result = await drafts.submit_draft(draft, deps=deps)
+        result = await drafts.submit_draft(draft, deps=deps, shots=shots)
     except CityloopError as err:
         if err.status >= 500:
             raise
