@@ -3,6 +3,7 @@ notes, other reporters' words or photos, tasks or pending requests."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from cases.const import Action, AttachmentKind
@@ -10,10 +11,13 @@ from cases.models import CaseEvent, Report
 from cases.schemas import CaseOut
 
 
-async def own_reports(citizen_id: int, case_ids: list[int]) -> dict[int, tuple[str, set[int]]]:
-    """Per case: the citizen's first report text and the ids of all their reports on it."""
+async def own_reports(
+    person: Iterable[int], case_ids: list[int]
+) -> dict[int, tuple[str, set[int]]]:
+    """Per case: the citizen's first report text and the ids of all their reports on it
+    (`person`: their identities in every channel)."""
     rows = (
-        await Report.filter(citizen_id=citizen_id, case_id__in=case_ids)
+        await Report.filter(citizen_id__in=list(person), case_id__in=case_ids)
         .order_by("id")
         .values("id", "case_id", "description")
     )

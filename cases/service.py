@@ -42,7 +42,7 @@ def visible(who: Principal) -> QuerySet[Case]:
     """Cases this caller may see: citizens their own reports', handlers their department's."""
     query = Case.all()
     if who.kind == CITIZEN:
-        return query.filter(reports__citizen_id=who.id).distinct()
+        return query.filter(reports__citizen_id__in=list(who.person)).distinct()
     return restrict(query, who, department="department_id", grid="grid_id")
 
 
@@ -141,7 +141,7 @@ async def page(who: Principal, q: CaseQuery, deps: Deps) -> CasePage:
     rows = await query.offset((q.page - 1) * q.page_size).limit(q.page_size)
     items = [case_out(c, deps, now) for c in rows]
     if who.kind == CITIZEN:
-        mine = await public.own_reports(who.id, [c.id for c in rows])
+        mine = await public.own_reports(who.person, [c.id for c in rows])
         items = [public.case_for_citizen(i, mine.get(i.id, ("", set()))[0]) for i in items]
     return CasePage(items=items, total=await query.count(), page=q.page, page_size=q.page_size)
 
@@ -171,7 +171,9 @@ async def detail(case: Case, who: Principal, deps: Deps) -> CaseDetail:
     out = case_out(case, deps, deps.now())
     tasks = await InspectorTask.filter(case_id=case.id).order_by("id")
     if who.kind == CITIZEN:
-        text, report_ids = (await public.own_reports(who.id, [case.id])).get(case.id, ("", set()))
+        text, report_ids = (await public.own_reports(who.person, [case.id])).get(
+            case.id, ("", set())
+        )
         out = public.case_for_citizen(out, text)
         links = public.attachments_for_citizen(links, events, report_ids)
         shown = deps.policy.workflow.citizen_sees
@@ -256,7 +258,7 @@ def _attachment_out(link: dict[str, Any], media: dict[str, Any]) -> AttachmentOu
 async def _reports_out(case: Case, who: Principal) -> list[ReportOut]:
     reports = await Report.filter(case_id=case.id).order_by("id")
     if who.kind == CITIZEN:
-        reports = [r for r in reports if r.citizen_id == who.id]
+        reports = [r for r in reports if r.citizen_id in who.person]
     phones = dict(
         await Citizen.filter(id__in=[r.citizen_id for r in reports if r.citizen_id]).values_list(
             "id", "phone"

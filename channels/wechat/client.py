@@ -228,6 +228,13 @@ class WeChatClient:
         body = {"touser": openid, "msgtype": "text", "text": {"content": content}}
         await self.call("POST", "/cgi-bin/message/custom/send", body=body)
 
+    async def user_info(self, openid: str) -> dict[str, Any]:
+        """A follower's profile (公众号 用户基本信息): subscribe, unionid when the account is bound
+        to a 开放平台 account."""
+        return await self.call(
+            "GET", "/cgi-bin/user/info", params={"openid": openid, "lang": "zh_CN"}
+        )
+
     async def download_media(self, media_id: str, *, max_bytes: int) -> bytes:
         """Download a temporary media file (a photo a citizen sent; kept 3 days by WeChat)."""
         for attempt in (1, 2):

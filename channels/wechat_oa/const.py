@@ -9,6 +9,7 @@ CHANNEL: Final = "wechat_oa"  # the Source value, the package name, the table pr
 FETCH_PHOTO: Final = "wechat_oa.fetch_photo"  # job: a photo from WeChat's media API
 SUBMIT_DRAFT: Final = "wechat_oa.submit_draft"  # job: a confirmed report whose photos lag
 SEND_TEXT: Final = "wechat_oa.send_text"  # job: a 客服消息 (photo refused, late case number)
+USER_INFO: Final = "wechat_oa.user_info"  # job: a new follower's unionid (one person in 小程序 too)
 PURGE: Final = "wechat_oa.purge"  # periodic: forget old inbound message keys
 
 # Menu click keys (README gives the menu JSON with these).

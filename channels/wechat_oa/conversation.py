@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from cases import STATUS_NAMES, CaseQuery, Deps, case_page, citizen_viewer
+from cases import STATUS_NAMES, CaseQuery, Deps, case_page
 from channels.wechat_oa import drafts, messages
 from channels.wechat_oa.config import OAConfig, OAProfile
 from channels.wechat_oa.const import (
@@ -32,6 +32,7 @@ from channels.wechat_oa.const import (
 )
 from channels.wechat_oa.models import Draft, Follower, Inbound
 from channels.wechat_oa.protocol import Incoming
+from core.auth.service import citizen_principal
 from core.errors import CityloopError
 from core.geo import CoordSystem
 from core.jobs import outbox
@@ -84,7 +85,8 @@ async def _event(chat: Chat, event: str) -> str:
 
 async def mine(chat: Chat) -> str:
     """The citizen's recent reports with their status names."""
-    viewer = citizen_viewer(chat.follower.citizen_id)
+    # All their reports: through the 小程序 too, when WeChat gave both the same unionid.
+    viewer = await citizen_principal(chat.follower.citizen_id)
     shown = await case_page(viewer, CaseQuery(page_size=MINE_SHOWN), chat.deps)
     return messages.mine(
         [(c.number or str(c.id), c.status_name, c.created_at) for c in shown.items]

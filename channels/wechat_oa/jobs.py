@@ -17,15 +17,18 @@ from channels.wechat.const import QUOTA, UNREACHABLE
 from channels.wechat_oa import CHANNEL_OBJECT, drafts, messages
 from channels.wechat_oa.account import OA, account_of
 from channels.wechat_oa.const import (
+    CHANNEL,
     FETCH_PHOTO,
     MESSAGE_KEYS_DAYS,
     PURGE,
     SEND_TEXT,
     SUBMIT_DRAFT,
+    USER_INFO,
     DraftStatus,
     PhotoState,
 )
 from channels.wechat_oa.models import Draft, Follower, Inbound
+from core.auth.service import citizen_identity
 from core.errors import CityloopError
 from core.jobs import outbox
 from core.jobs.registry import JobContext, PeriodicContext, RetryAfter, job, periodic
@@ -120,6 +123,22 @@ async def tell(openid: str, text: str, *, ctx: JobContext) -> None:
     """A 客服消息 to the citizen, as a job of its own (a failed send retries alone)."""
     row = await outbox.add(SEND_TEXT, {"openid": openid, "text": text})
     ctx.kick_after_commit([row.id])
+
+
+@job(USER_INFO)
+async def user_info(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Keep a new follower's unionid: the same person in the 小程序 is then one citizen."""
+    openid = str(payload["openid"])
+    try:
+        info = await account_of(ctx.runtime).client(ctx.runtime).user_info(openid)
+    except WeChatUnavailable:
+        raise  # try again later
+    except WeChatError as err:  # not bound to a 开放平台, unsubscribed…: no unionid, fine
+        log.info("user info of a follower not available: WeChat error %s", err.errcode)
+        return
+    union_id = info.get("unionid")
+    if isinstance(union_id, str) and union_id:
+        await citizen_identity(channel=CHANNEL, external_id=openid, union_id=union_id[:128])
 
 
 @job(SEND_TEXT)

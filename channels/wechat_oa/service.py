@@ -22,12 +22,13 @@ from tortoise.transactions import in_transaction
 from cases import deps_of
 from channels.wechat_oa import conversation
 from channels.wechat_oa.config import OAConfig, OAProfile
-from channels.wechat_oa.const import CHANNEL
+from channels.wechat_oa.const import CHANNEL, USER_INFO
 from channels.wechat_oa.drafts import DraftChanged
 from channels.wechat_oa.models import Follower, Inbound
 from channels.wechat_oa.protocol import Incoming
 from core.auth.service import citizen_identity
 from core.errors import Unavailable
+from core.jobs import outbox
 from core.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ async def receive(
                 chat = conversation.Chat(
                     incoming=incoming,
                     message_id=kept.id if kept else None,
-                    follower=await _follower(incoming),
+                    follower=await _follower(incoming, outbox_ids),
                     config=config,
                     profile=profile,
                     deps=dataclasses.replace(deps, queue=collected),
@@ -102,7 +103,7 @@ async def _keep(incoming: Incoming, *, reply: str | None = None) -> Inbound:
     )
 
 
-async def _follower(incoming: Incoming) -> Follower:
+async def _follower(incoming: Incoming, outbox_ids: list[int]) -> Follower:
     """The follower behind the openid (and its citizen), with this interaction noted."""
     now = timezone.now()
     leaving = incoming.kind == "event:unsubscribe"
@@ -112,7 +113,10 @@ async def _follower(incoming: Incoming) -> Follower:
     follower = await Follower.get_or_none(openid=incoming.openid)
     if follower is None:
         citizen = await citizen_identity(channel=CHANNEL, external_id=incoming.openid)
-        return await Follower.create(openid=incoming.openid, citizen_id=citizen.id, **changes)
+        follower = await Follower.create(openid=incoming.openid, citizen_id=citizen.id, **changes)
+        # Who they are in the 小程序 too (unionid): asked of WeChat by a job, not now.
+        outbox_ids.append((await outbox.add(USER_INFO, {"openid": incoming.openid})).id)
+        return follower
     recent = follower.last_inbound_at is not None and now - follower.last_inbound_at < _NOTED
     if follower.subscribed == changes["subscribed"] and (leaving or recent):
         return follower  # noted a moment ago: the window is open either way

@@ -51,7 +51,11 @@ class FakeWeChat:
         app.router.add_get("/cgi-bin/media/get", self._media)
         app.router.add_post("/cgi-bin/message/template/send", self._template)
         app.router.add_post("/cgi-bin/message/custom/send", self._custom)
+        app.router.add_get("/cgi-bin/user/info", self._user_info)
         return app
+
+    async def _user_info(self, request: web.Request) -> web.Response:
+        return web.json_response({"subscribe": 1, "openid": request.query.get("openid", "")})
 
     async def _token(self, request: web.Request) -> web.Response:
         secret = self._config.app_secret

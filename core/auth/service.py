@@ -45,11 +45,18 @@ class Principal:
     grid_ids: frozenset[int] = field(default_factory=frozenset)
     token_id: int | None = None
     channel: str | None = None  # a citizen's channel (wechat_oa, wechat_mp, hotline…)
+    # A citizen's identities in every channel (one person: the same WeChat unionid).
+    citizen_ids: frozenset[int] = field(default_factory=frozenset)
     client: str | None = None  # the app a staff token was issued for (grid_app, web…)
 
     @property
     def is_staff(self) -> bool:
         return self.kind == "staff"
+
+    @property
+    def person(self) -> frozenset[int]:
+        """The citizen identities that are this caller (at least their own)."""
+        return self.citizen_ids | {self.id}
 
     def has_any(self, roles: frozenset[str]) -> bool:
         """Tell whether the caller holds one of these roles."""
@@ -212,8 +219,14 @@ async def authenticate(token: str) -> Principal:
         return await _staff_principal(row.staff, row.id, row.client)
     if row.citizen is not None:
         c = row.citizen
+        person = await same_person(c)
         return Principal(
-            kind=CITIZEN, id=c.id, name=c.nickname or "", token_id=row.id, channel=c.channel
+            kind=CITIZEN,
+            id=c.id,
+            name=c.nickname or "",
+            token_id=row.id,
+            channel=c.channel,
+            citizen_ids=person,
         )
     raise Unauthorized("token without subject", code="token_invalid", message="登录凭证无效")
 
@@ -251,6 +264,27 @@ async def citizen_identity(
         await Citizen.filter(id=citizen.id).update(**changes)
         await citizen.refresh_from_db()
     return citizen
+
+
+async def same_person(citizen: Citizen) -> frozenset[int]:
+    """The ids of this citizen's identities in every channel: those sharing its WeChat
+    unionid (the 公众号 and the 小程序 of one 开放平台 account give one), or only its own."""
+    if not citizen.union_id:
+        return frozenset({citizen.id})
+    ids = await Citizen.filter(union_id=citizen.union_id).values_list("id", flat=True)
+    return frozenset({citizen.id, *(int(str(i)) for i in ids)})
+
+
+async def citizen_principal(citizen_id: int) -> Principal:
+    """A citizen as a viewer (no token): with all their identities."""
+    citizen = await Citizen.get(id=citizen_id)
+    return Principal(
+        kind=CITIZEN,
+        id=citizen.id,
+        name=citizen.nickname or "",
+        channel=citizen.channel,
+        citizen_ids=await same_person(citizen),
+    )
 
 
 async def get_staff(staff_id: int) -> Staff:

@@ -50,6 +50,7 @@ class FakeWeChatAPI:
     # path → failures to answer with, in order: "timeout", "500", or an errcode (int)
     fail: dict[str, list[Any]] = field(default_factory=dict)
     token_delay_s: float = 0.0
+    unionids: dict[str, str] = field(default_factory=dict)  # openid → unionid (开放平台)
     _serial: Any = field(default_factory=lambda: count(1))
 
     def app(self) -> web.Application:
@@ -58,6 +59,7 @@ class FakeWeChatAPI:
         app.router.add_get("/cgi-bin/media/get", self._media)
         app.router.add_post("/cgi-bin/message/template/send", self._send)
         app.router.add_post("/cgi-bin/message/custom/send", self._send)
+        app.router.add_get("/cgi-bin/user/info", self._user_info)
         return app
 
     def expire_tokens(self) -> None:
@@ -102,6 +104,15 @@ class FakeWeChatAPI:
                 {"errcode": 40001, "errmsg": "invalid credential, access_token is invalid"}
             )
         return None
+
+    async def _user_info(self, request: web.Request) -> web.Response:
+        if (refused := self._check_token(request)) is not None:
+            return refused
+        openid = request.query.get("openid", "")
+        info: dict[str, Any] = {"subscribe": 1, "openid": openid, "language": "zh_CN"}
+        if openid in self.unionids:
+            info["unionid"] = self.unionids[openid]
+        return web.json_response(info)
 
     async def _media(self, request: web.Request) -> web.Response:
         if (refused := self._check_token(request)) is not None:
