@@ -10,6 +10,7 @@ from cases.deps import configure as _configure
 from cases.errors import CaseChanged, InvalidTransition
 from cases.events import event_name, on
 from cases.intake import IntakeResult, source_of, submit
+from cases.public import open_near
 from cases.schemas import (
     ActionIn,
     CaseEventPayload,
@@ -23,6 +24,7 @@ from cases.schemas import (
     IntakeDraft,
     Location,
     MessageIn,
+    NearbyCase,
     NoteIn,
     RegisterIn,
     Reporter,
@@ -70,6 +72,7 @@ __all__ = [
     "InvalidTransition",  # 409: the case's status does not allow this action
     "Location",  # a point with its coordinate system (convert at the edge: we do)
     "MessageIn",  # input of message: the centre's words to the citizen reporters
+    "NearbyCase",  # an open problem near a point, as anyone may see it
     "NoteIn",  # input of actions that take only a note and photos
     "RegisterIn",  # input of register: category_code, urgency
     "Reporter",  # a draft's reporter: citizen_id or staff_id
@@ -85,6 +88,7 @@ __all__ = [
     "deps_of",  # Deps of a request, app, job context, periodic context or runtime
     "event_name",  # case.<action> of an Action
     "on",  # subscribe a job to case events: @on(Action.CLOSE, name="survey.schedule")
+    "open_near",  # open cases near a point, nearest first (NearbyCase)
     "source_of",  # the Source of a report by a caller (their channel, client or role)
     "submit",  # the one door in: IntakeDraft → IntakeResult (idempotent)
     "transition",  # apply an action with its typed input; the only writer of a status

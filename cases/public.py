@@ -3,12 +3,16 @@ notes, other reporters' words or photos, tasks or pending requests."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
-from cases.const import Action, AttachmentKind
-from cases.models import CaseEvent, Report
-from cases.schemas import CaseOut
+from cases.const import OPEN_STATUSES, STATUS_NAMES, Action, AttachmentKind
+from cases.models import Case, CaseEvent, Report
+from cases.schemas import CaseOut, NearbyCase
+from core.geo import distance_m
+
+M_PER_DEG = 111_320.0  # metres per degree of latitude (and of longitude at the equator)
 
 
 async def own_reports(
@@ -75,3 +79,38 @@ def attachments_for_citizen(
     """Their own photos and the department's after-photos."""
     own_events = {e.id for e in events if _own_event(e, report_ids)}
     return [a for a in links if a["kind"] == AttachmentKind.AFTER or a["event_id"] in own_events]
+
+
+async def open_near(
+    lon: float, lat: float, *, radius_m: float, limit: int = 20
+) -> list[NearbyCase]:
+    """Open cases within radius_m of a WGS-84 point, nearest first: so that a citizen sees a
+    problem is known already (and the centre's duplicates stay few)."""
+    dlat = radius_m / M_PER_DEG
+    dlon = radius_m / (M_PER_DEG * max(math.cos(math.radians(lat)), 0.01))
+    rows = await Case.filter(
+        status__in=list(OPEN_STATUSES),
+        lon__gte=lon - dlon,
+        lon__lte=lon + dlon,
+        lat__gte=lat - dlat,
+        lat__lte=lat + dlat,
+    ).limit(500)
+    near = []
+    for case in rows:
+        if case.lon is None or case.lat is None:
+            continue
+        distance = distance_m(lon, lat, case.lon, case.lat)
+        if distance <= radius_m:
+            near.append(
+                NearbyCase(
+                    number=case.number,
+                    status=case.status.value,
+                    status_name=STATUS_NAMES[case.status],
+                    category_name=case.category_name,
+                    lon=case.lon,
+                    lat=case.lat,
+                    distance_m=round(distance, 1),
+                    created_at=case.created_at,
+                )
+            )
+    return sorted(near, key=lambda n: n.distance_m)[:limit]

@@ -141,6 +141,19 @@ class ReporterNotice(BaseModel):
     )
 
 
+class NearbyCase(BaseModel):
+    """An open problem near a point, as anyone may see it (no words, photos or people)."""
+
+    number: str | None
+    status: str
+    status_name: str
+    category_name: str | None
+    lon: float = Field(description="WGS-84")
+    lat: float = Field(description="WGS-84")
+    distance_m: float
+    created_at: LocalDatetime
+
+
 class StaffNotice(BaseModel):
     """Staff hear of new work, tasks, 督办 and lateness (outbox kind notify.staff)."""
 

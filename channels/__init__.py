@@ -7,11 +7,12 @@ routes, jobs and tables) that is off until configured; this package holds what t
 """
 
 from channels.base import Channel
+from channels.wechat_mp import CHANNEL_OBJECT as WECHAT_MP
 from channels.wechat_oa import CHANNEL_OBJECT as WECHAT_OA
 from core.packages import Package
 
-# Every channel, spelled out so that grep finds them (the 小程序 and grid app add theirs).
-CHANNELS: tuple[Channel, ...] = (WECHAT_OA,)
+# Every channel, spelled out so that grep finds them (the grid app adds its own).
+CHANNELS: tuple[Channel, ...] = (WECHAT_OA, WECHAT_MP)
 
 PACKAGE = Package(
     name="channels",

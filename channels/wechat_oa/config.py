@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import string
 from typing import Final
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator
@@ -10,11 +9,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cases import Action
 from channels.wechat.const import DEFAULT_API_BASE
+from channels.wechat.templates import Template
 
-# What a template field's text may name (messages.py fills them in).
-TEMPLATE_VARIABLES: Final = frozenset(
-    {"number", "status", "action", "category", "address", "time", "text", "city", "description"}
-)
 DEFAULT_TEMPLATE: Final = "default"  # the template of every move that has none of its own
 
 
@@ -74,30 +70,6 @@ class OAConfig(BaseSettings):
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/") if value else value
-
-
-class Template(BaseModel):
-    """One template message: its id on the account and what each of its fields says."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    template_id: str = Field(min_length=1, max_length=128)
-    data: dict[str, str] = Field(
-        description="template field → text with {number}, {status}, {category}, {time}…"
-    )
-
-    @field_validator("data")
-    @classmethod
-    def _variables(cls, value: dict[str, str]) -> dict[str, str]:
-        for key, text in value.items():
-            names = {n for _, n, _, _ in string.Formatter().parse(text) if n is not None}
-            unknown = names - TEMPLATE_VARIABLES
-            if unknown:
-                raise ValueError(
-                    f"{key}: unknown variable(s) {sorted(unknown)}; "
-                    f"known: {sorted(TEMPLATE_VARIABLES)}"
-                )
-        return value
 
 
 class OAProfile(BaseModel):

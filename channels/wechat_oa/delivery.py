@@ -16,9 +16,9 @@ from tortoise import timezone
 from cases import ACTION_NAMES, Action, CaseView, ReporterNotice, case_view, citizen_viewer, deps_of
 from channels.wechat import WeChatError
 from channels.wechat.const import QUOTA, UNREACHABLE
+from channels.wechat.templates import Template
 from channels.wechat_oa import messages
 from channels.wechat_oa.account import OfficialAccount, account_of
-from channels.wechat_oa.config import Template
 from channels.wechat_oa.const import CUSTOM_WINDOW_S, DeliveryStatus
 from channels.wechat_oa.models import Delivery, Follower
 from core.jobs.registry import JobContext, RetryAfter
@@ -26,8 +26,6 @@ from core.timeutil import to_local
 
 log = logging.getLogger(__name__)
 QUOTA_WAIT_S = 3600  # a daily quota comes back at midnight; look again every hour
-# WeChat's limits on a template field's value, by the field's kind (its name's prefix).
-FIELD_LIMITS = {"thing": 20, "character_string": 32, "phrase": 5, "number": 32, "letter": 32}
 
 
 async def notify(ctx: JobContext, notice: ReporterNotice) -> None:
@@ -98,7 +96,7 @@ async def _send_template(
         "city": ctx.settings.profile.name,
         "description": view.description,
     }
-    data = {key: _fit(key, text.format(**values)) for key, text in template.data.items()}
+    data = template.filled(values)
     await account.client(ctx.runtime).send_template(
         openid,
         template.template_id,
@@ -106,13 +104,6 @@ async def _send_template(
         url=account.case_link(notice.case_id, notice.citizen_id),
         client_msg_id=f"cityloop-{ctx.outbox_id}",
     )
-
-
-def _fit(key: str, value: str) -> str:
-    """Cut a value to what WeChat accepts for its field kind (thing ≤ 20 characters…)."""
-    kind = key.rstrip("0123456789")
-    limit = FIELD_LIMITS.get(kind, 200)
-    return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
 async def _record(

@@ -44,6 +44,7 @@ class FakeWeChatAPI:
     """The API host: tokens, media, messages; `fail` queues failures per path."""
 
     token_fetches: int = 0
+    apps: dict[str, str] = field(default_factory=lambda: {APP_ID: APP_SECRET})  # appid → secret
     tokens: set[str] = field(default_factory=set)
     media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     sent: list[Sent] = field(default_factory=list)
@@ -51,6 +52,12 @@ class FakeWeChatAPI:
     fail: dict[str, list[Any]] = field(default_factory=dict)
     token_delay_s: float = 0.0
     unionids: dict[str, str] = field(default_factory=dict)  # openid → unionid (开放平台)
+    # 小程序: login codes → openid (each usable once), phone codes → number, risky words.
+    login_codes: dict[str, str] = field(default_factory=dict)
+    used_codes: set[str] = field(default_factory=set)
+    phone_codes: dict[str, str] = field(default_factory=dict)
+    risky_words: set[str] = field(default_factory=set)
+    media_checks: list[dict[str, Any]] = field(default_factory=list)
     _serial: Any = field(default_factory=lambda: count(1))
 
     def app(self) -> web.Application:
@@ -60,7 +67,65 @@ class FakeWeChatAPI:
         app.router.add_post("/cgi-bin/message/template/send", self._send)
         app.router.add_post("/cgi-bin/message/custom/send", self._send)
         app.router.add_get("/cgi-bin/user/info", self._user_info)
+        app.router.add_get("/sns/jscode2session", self._code2session)
+        app.router.add_post("/wxa/business/getuserphonenumber", self._phone)
+        app.router.add_post("/cgi-bin/message/subscribe/send", self._send)
+        app.router.add_post("/wxa/msg_sec_check", self._text_check)
+        app.router.add_post("/wxa/media_check_async", self._media_check)
         return app
+
+    def subscribes(self) -> list[dict[str, Any]]:
+        return [s.body for s in self.sent if s.path.endswith("subscribe/send")]
+
+    async def _code2session(self, request: web.Request) -> web.Response:
+        q = request.query
+        if q.get("appid") != APP_ID or q.get("secret") != APP_SECRET:
+            return web.json_response({"errcode": 40013, "errmsg": "invalid appid"})
+        if q.get("grant_type") != "authorization_code":
+            return web.json_response({"errcode": 40002, "errmsg": "invalid grant_type"})
+        code = q.get("js_code", "")
+        if code in self.used_codes:
+            return web.json_response({"errcode": 40163, "errmsg": "code been used"})
+        if code not in self.login_codes:
+            return web.json_response({"errcode": 40029, "errmsg": "invalid code"})
+        self.used_codes.add(code)
+        openid = self.login_codes[code]
+        answer = {"openid": openid, "session_key": f"SESSIONKEY{os.urandom(8).hex()}=="}
+        if openid in self.unionids:
+            answer["unionid"] = self.unionids[openid]
+        return web.json_response(answer)
+
+    async def _phone(self, request: web.Request) -> web.Response:
+        if (refused := self._check_token(request)) is not None:
+            return refused
+        code = (await request.json()).get("code")
+        if code not in self.phone_codes:
+            return web.json_response({"errcode": 40029, "errmsg": "invalid code"})
+        number = self.phone_codes[code]
+        info = {"phoneNumber": number, "purePhoneNumber": number, "countryCode": "86"}
+        return web.json_response({"errcode": 0, "errmsg": "ok", "phone_info": info})
+
+    async def _text_check(self, request: web.Request) -> web.Response:
+        if (refused := self._check_token(request)) is not None:
+            return refused
+        if (failed := await self._failure(request.path)) is not None:
+            return failed
+        body = await request.json()
+        if body.get("version") != 2 or not body.get("openid") or "scene" not in body:
+            return web.json_response({"errcode": 47001, "errmsg": "data format error"})
+        risky = any(w in body.get("content", "") for w in self.risky_words)
+        result = {"suggest": "risky" if risky else "pass", "label": 20006 if risky else 100}
+        return web.json_response({"errcode": 0, "errmsg": "ok", "result": result})
+
+    async def _media_check(self, request: web.Request) -> web.Response:
+        if (refused := self._check_token(request)) is not None:
+            return refused
+        if (failed := await self._failure(request.path)) is not None:
+            return failed
+        body = await request.json()
+        trace = f"trace-{len(self.media_checks) + 1}-{os.urandom(4).hex()}"
+        self.media_checks.append(body | {"trace_id": trace})
+        return web.json_response({"errcode": 0, "errmsg": "ok", "trace_id": trace})
 
     def expire_tokens(self) -> None:
         """Every token handed out so far stops working (as after 7200 s, or a refresh)."""
@@ -86,9 +151,9 @@ class FakeWeChatAPI:
 
     async def _token(self, request: web.Request) -> web.Response:
         q = request.query
-        if q.get("grant_type") != "client_credential" or q.get("appid") != APP_ID:
+        if q.get("grant_type") != "client_credential" or q.get("appid") not in self.apps:
             return web.json_response({"errcode": 40013, "errmsg": "invalid appid"})
-        if q.get("secret") != APP_SECRET:
+        if q.get("secret") != self.apps[q["appid"]]:
             return web.json_response({"errcode": 40125, "errmsg": "invalid appsecret"})
         self.token_fetches += 1
         if self.token_delay_s:

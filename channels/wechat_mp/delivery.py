@@ -1,0 +1,98 @@
+"""Telling a 小程序 citizen of their case: a subscribe message, only while they allowed one.
+
+One-off subscriptions (一次性订阅) allow one message each: the quota row is spent in the same
+transaction as the send's record, so a failed send gives it back. A move without a template or
+without quota is recorded on the notice (`wechat_mp_delivery`), never sent anyway.
+"""
+
+from __future__ import annotations
+
+from tortoise import timezone
+from tortoise.expressions import F
+
+from cases import ACTION_NAMES, ReporterNotice, case_view, citizen_viewer, deps_of
+from channels.wechat import WeChatError
+from channels.wechat.const import QUOTA, UNREACHABLE
+from channels.wechat_mp.account import program_of
+from channels.wechat_mp.const import REFUSED, Delivered
+from channels.wechat_mp.models import MpDelivery, Quota
+from channels.wechat_mp.security import openid_of
+from core.jobs.registry import JobContext, RetryAfter
+from core.timeutil import to_local
+
+QUOTA_WAIT_S = 3600
+
+
+async def notify(ctx: JobContext, notice: ReporterNotice) -> None:
+    """Tell one citizen of one move through a subscribe message (idempotent on the notice)."""
+    if await MpDelivery.filter(outbox_id=ctx.outbox_id).exists():
+        return
+    program = program_of(ctx.runtime)
+    template = program.profile.template_for(notice.action.value)
+    openid = await openid_of(notice.citizen_id)
+    if template is None or openid is None:
+        why = "无订阅消息模板" if template is None else "市民未登录小程序"
+        await _record(ctx, notice, Delivered.SKIPPED, None, why)
+        return
+    if not await _spend(notice.citizen_id, template.template_id):
+        await _record(ctx, notice, Delivered.NO_QUOTA, None, "市民未授权（或已用完）订阅消息")
+        return
+    view = await case_view(
+        notice.case_id, viewer=citizen_viewer(notice.citizen_id), deps=deps_of(ctx)
+    )
+    values = {
+        "number": view.number or str(view.id),
+        "status": view.status_name,
+        "action": ACTION_NAMES[notice.action],
+        "category": view.category_name or "待确定",
+        "address": view.address or "—",
+        "time": f"{to_local(timezone.now()):%Y-%m-%d %H:%M}",
+        "text": notice.text or "",
+        "city": ctx.settings.profile.name,
+        "description": view.description,
+    }
+    try:
+        await program.client(ctx.runtime).send_subscribe(
+            openid,
+            template.template_id,
+            template.filled(values),
+            page=template.page.format(case_id=notice.case_id),
+            state=program.config.state,
+        )
+    except WeChatError as err:
+        if err.errcode == REFUSED or err.errcode in UNREACHABLE:
+            await Quota.filter(
+                citizen_id=notice.citizen_id, template_id=template.template_id
+            ).update(remaining=0, long_term=False)
+            await _record(ctx, notice, Delivered.UNDELIVERABLE, err.errcode, err.errmsg)
+            return
+        if err.errcode in QUOTA:
+            raise RetryAfter(QUOTA_WAIT_S, f"WeChat quota {err.errcode}", counts=False) from err
+        raise  # busy, 5xx, timeouts: retried, and the spent quota comes back with the rollback
+    await _record(ctx, notice, Delivered.SENT)
+
+
+async def _spend(citizen_id: int, template_id: str) -> bool:
+    """Use one authorisation (a long-term one is not used up)."""
+    mine = Quota.filter(citizen_id=citizen_id, template_id=template_id)
+    if await mine.filter(long_term=True).exists():
+        return True
+    return bool(await mine.filter(remaining__gt=0).update(remaining=F("remaining") - 1))
+
+
+async def _record(
+    ctx: JobContext,
+    notice: ReporterNotice,
+    status: Delivered,
+    errcode: int | None = None,
+    detail: str = "",
+) -> None:
+    await MpDelivery.create(
+        outbox_id=ctx.outbox_id,
+        case_id=notice.case_id,
+        citizen_id=notice.citizen_id,
+        action=notice.action.value,
+        status=status,
+        errcode=errcode,
+        detail=detail[:200],
+    )
