@@ -13,6 +13,7 @@ from cases import CaseView, case_view, deps_of
 from channels.wechat_mp import security, service
 from channels.wechat_mp.account import MP
 from channels.wechat_mp.const import PREFIX
+from channels.wechat_mp.form import MAX_PHOTOS, read_form, require_multipart
 from channels.wechat_mp.schemas import (
     CategoryItem,
     CategoryList,
@@ -31,7 +32,8 @@ from channels.wechat_mp.schemas import (
     SubscriptionsIn,
 )
 from core.auth.const import Role
-from core.errors import Forbidden, NotFound, PayloadTooLarge
+from core.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, ValidationFailed
+from core.media.service import ingest
 from core.web.endpoint import CITIZEN_ONLY, PUBLIC, Call, endpoint
 from core.web.keys import RUNTIME
 
@@ -97,6 +99,51 @@ async def report(request: web.Request, call: Call) -> web.StreamResponse | MpRep
         program=runtime[MP],
         runtime=runtime,
         deps=deps_of(request),
+    )
+    if not out.created:
+        return web.json_response(out.model_dump(mode="json"), status=200)
+    return out
+
+
+@routes.post(f"{PREFIX}/reports/form")
+@endpoint(
+    roles=CITIZEN_ONLY,
+    summary="随手拍上报（照片随表单：part report 为 JSON，part file 为照片，可多个）",
+    response=MpReportOut,
+    status=201,
+    tags=TAGS,
+    errors=(400, 409, 413, 415, 422, 429),
+    content="multipart/form-data",
+)
+async def report_form(request: web.Request, call: Call) -> web.StreamResponse | MpReportOut:
+    """File a report with its photos in the same request (wx.uploadFile sends one per call;
+    a page that gathers them sends them together)."""
+    _mine(call)
+    runtime = request.app[RUNTIME]
+    settings = runtime.settings
+    require_multipart(request.content_type)
+    try:
+        reader = await request.multipart()
+    except ValueError as err:  # no boundary
+        raise BadRequest(
+            "malformed multipart", code="malformed_multipart", message="上传内容格式不正确"
+        ) from err
+    body, photos = await read_form(reader, max_bytes=settings.upload_max_bytes)
+    ids = list(body.photos)
+    for data in photos:
+        media = await ingest(
+            data, settings=settings, storage=runtime.storage, citizen_id=call.who.id
+        )
+        ids.append(media.id)
+    if len(ids) > MAX_PHOTOS:
+        raise ValidationFailed(
+            f"{len(ids)} photos",
+            message=f"最多{MAX_PHOTOS}张照片",
+            extra={"fields": [{"field": "file", "message": f"最多{MAX_PHOTOS}张"}]},
+        )
+    body = body.model_copy(update={"photos": ids})
+    out = await service.report(
+        body, who=call.who, program=runtime[MP], runtime=runtime, deps=deps_of(request)
     )
     if not out.created:
         return web.json_response(out.model_dump(mode="json"), status=200)

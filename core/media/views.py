@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from core.auth.scope import CITYWIDE, restrict
 from core.auth.service import Principal
@@ -57,10 +58,13 @@ async def _read_file_part(request: web.Request, max_bytes: int) -> bytes:
         )
     try:
         return await _file_part(request, max_bytes)
-    except ValueError as err:  # aiohttp's word for a broken multipart body (boundary…)
+    except (ValueError, HttpProcessingError) as err:  # a broken body, a bad part header
+        # Not the error's text: it holds the raw header bytes, which must not reach a log.
         raise BadRequest(
-            f"malformed multipart: {err}", code="malformed_multipart", message="上传内容格式不正确"
-        ) from err
+            f"malformed multipart ({type(err).__name__})",
+            code="malformed_multipart",
+            message="上传内容格式不正确",
+        ) from None
 
 
 async def _file_part(request: web.Request, max_bytes: int) -> bytes:

@@ -325,3 +325,24 @@ async def test_upload_without_token_is_401(
     resp = await client.post(MEDIA, data=_form(_photo()))
     await _error(resp, 401, "token_missing")
     await _nothing_stored(settings.media_dir)
+
+
+async def test_a_malformed_part_header_is_a_400_without_its_bytes_in_the_log(
+    client: TestClient[Any, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    token = await _citizen_token()
+    boundary = "b0undary"
+    body = (
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"\x0b\x15evil\"\r\n\r\nx\r\n"
+        f"--{boundary}--\r\n"
+    ).encode()
+    r = await client.post(
+        "/api/v1/media",
+        data=body,
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+        },
+    )
+    assert r.status == 400 and (await r.json())["code"] == "malformed_multipart"
+    assert not any("evil" in rec.getMessage() for rec in caplog.records)

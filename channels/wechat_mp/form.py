@@ -1,0 +1,85 @@
+"""A report and its photos in one multipart request: every byte counted, unknown parts refused."""
+
+from __future__ import annotations
+
+import json
+from typing import Final
+
+from aiohttp import BodyPartReader, MultipartReader
+from aiohttp.http_exceptions import HttpProcessingError
+from pydantic import ValidationError
+
+from channels.wechat_mp.schemas import MpReportIn
+from core.errors import BadRequest, PayloadTooLarge
+from core.web.endpoint import validation_error
+
+MAX_PHOTOS: Final = 9
+MAX_REPORT_PART: Final = 16 * 1024  # the JSON of a report is a few hundred bytes
+_CHUNK: Final = 64 * 1024
+
+
+def require_multipart(content_type: str) -> None:
+    """400 multipart_required unless the request is multipart/form-data."""
+    if not content_type.startswith("multipart/"):
+        raise BadRequest(
+            "expected multipart/form-data",
+            code="multipart_required",
+            message="请以 multipart/form-data 提交：report 为 JSON，file 为照片",
+        )
+
+
+async def read_form(reader: MultipartReader, *, max_bytes: int) -> tuple[MpReportIn, list[bytes]]:
+    """The `report` part as MpReportIn and the `file` parts' bytes."""
+    try:
+        return await _parts(reader, max_bytes)
+    except (ValueError, HttpProcessingError) as err:  # a broken body, a bad part header
+        # Not the error's text: it holds the raw header bytes, which must not reach a log.
+        raise BadRequest(
+            f"malformed multipart ({type(err).__name__})",
+            code="malformed_multipart",
+            message="上传内容格式不正确",
+        ) from None
+
+
+async def _parts(reader: MultipartReader, max_bytes: int) -> tuple[MpReportIn, list[bytes]]:
+    report: MpReportIn | None = None
+    photos: list[bytes] = []
+    while (part := await reader.next()) is not None:
+        if not isinstance(part, BodyPartReader):
+            raise BadRequest("nested multipart", code="unknown_part", message="不支持的表单内容")
+        if part.name == "report" and report is None:
+            report = _report(await _read(part, MAX_REPORT_PART))
+        elif part.name == "file" and len(photos) < MAX_PHOTOS:
+            photos.append(await _read(part, max_bytes))
+        else:
+            raise BadRequest(
+                f"unexpected part {str(part.name)[:40]!r}",
+                code="unknown_part",
+                message="表单只接受一个 report 和至多9个 file",
+            )
+    if report is None:
+        raise BadRequest("no report part", code="report_missing", message="缺少 report 字段")
+    return report, photos
+
+
+async def _read(part: BodyPartReader, limit: int) -> bytes:
+    chunks, size = [], 0
+    while chunk := await part.read_chunk(_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"part over {limit} bytes", message="上传内容过大")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _report(raw: bytes) -> MpReportIn:
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError) as err:
+        raise BadRequest(
+            "report part is not JSON", code="malformed_json", message="report 不是有效的 JSON"
+        ) from err
+    try:
+        return MpReportIn.model_validate(data)
+    except ValidationError as err:
+        raise validation_error(err, "report") from err
