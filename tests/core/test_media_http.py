@@ -333,7 +333,7 @@ async def test_a_malformed_part_header_is_a_400_without_its_bytes_in_the_log(
     token = await _citizen_token()
     boundary = "b0undary"
     body = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"\x0b\x15evil\"\r\n\r\nx\r\n"
+        f'--{boundary}\r\nContent-Disposition: form-data; name="\x0b\x15evil"\r\n\r\nx\r\n'
         f"--{boundary}--\r\n"
     ).encode()
     r = await client.post(
