@@ -235,6 +235,7 @@ async def test_categories_for_the_picker_and_every_route_in_openapi(phone: Phone
         "/api/v1/mp/login",
         "/api/v1/mp/phone",
         "/api/v1/mp/reports",
+        "/api/v1/mp/reports/form",
         "/api/v1/mp/reports/{case_id}",
         "/api/v1/mp/categories",
         "/api/v1/mp/nearby",
