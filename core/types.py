@@ -28,3 +28,17 @@ def _plausible(value: dt.datetime) -> dt.datetime:
 
 # An aware instant between 2000 and 2100 (what a report or filter can mean).
 Instant: TypeAlias = Annotated[AwareDatetime, AfterValidator(_plausible)]
+
+
+_CONTROL = frozenset(chr(c) for c in range(32)) - {"\t", "\n", "\r"} | {"\x7f"}
+
+
+def _printable(value: str) -> str:
+    if any(ch in _CONTROL for ch in value):
+        raise ValueError("must not contain control characters (NUL and the like)")
+    return value
+
+
+# Text a person typed, as it may be stored: PostgreSQL refuses NUL in text columns (SQLite
+# keeps it), and no other control character but tab and newline is anything a person typed.
+Text: TypeAlias = Annotated[str, AfterValidator(_printable)]

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cases import NearbyCase
 from core.geo import CoordSystem
-from core.types import Id
+from core.types import Id, Text
 
 MAX_CODE = 128  # WeChat's codes are 32 characters; leave room, refuse the absurd
 
@@ -17,7 +17,7 @@ MAX_CODE = 128  # WeChat's codes are 32 characters; leave room, refuse the absur
 class LoginIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    code: str = Field(min_length=1, max_length=MAX_CODE, description="wx.login()'s code")
+    code: Text = Field(min_length=1, max_length=MAX_CODE, description="wx.login()'s code")
 
 
 class Me(BaseModel):
@@ -34,7 +34,7 @@ class LoginOut(BaseModel):
 class PhoneIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    code: str = Field(
+    code: Text = Field(
         min_length=1, max_length=MAX_CODE, description="the getPhoneNumber button's code"
     )
 
@@ -52,14 +52,14 @@ class Point(BaseModel):
 class MpReportIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    idempotency_key: str = Field(min_length=1, max_length=128, description="one per report")
+    idempotency_key: Text = Field(min_length=1, max_length=128, description="one per report")
     photos: list[Id] = Field(
         default_factory=list, max_length=9, description="ids from POST /api/v1/media"
     )
     location: Point | None = None
-    category_code: str | None = Field(None, max_length=16, description="from the picker")
-    description: str = Field("", max_length=2000)
-    address: str = Field("", max_length=200)
+    category_code: Text | None = Field(None, max_length=16, description="from the picker")
+    description: Text = Field("", max_length=2000)
+    address: Text = Field("", max_length=200)
 
 
 class MpReportOut(BaseModel):

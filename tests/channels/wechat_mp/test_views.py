@@ -243,3 +243,13 @@ async def test_categories_for_the_picker_and_every_route_in_openapi(phone: Phone
         "/api/v1/mp/flagged",
     }
     assert "requestBody" in spec["paths"]["/api/v1/mp/reports"]["post"]
+
+
+async def test_control_characters_are_refused_naming_the_field(phone: Phone) -> None:
+    # PostgreSQL refuses NUL in text (SQLite keeps it): the suite runs this on both.
+    me = await phone.login(OPENID)
+    status, body = await phone.report(
+        me, idempotency_key="nul", address="示范路1号", description="井盖\x00丢了"
+    )
+    assert status == 422 and [f["field"] for f in body["fields"]] == ["description"]
+    assert await Case.all().count() == 0
