@@ -45,13 +45,7 @@ async def test_login_report_mine_detail_and_a_subscribe_message_per_quota(
     assert page["items"][0]["description"] == "人行道上堆满了装修垃圾"
     assert "light" not in page["items"][0]
 
-    # The citizen allowed one progress message; the centre files and the department fixes.
-    r = await phone.client.post(
-        "/api/v1/mp/subscriptions",
-        json={"errMsg": "requestSubscribeMessage:ok", "SUB_PROGRESS": "accept"},
-        headers=me,
-    )
-    assert r.status == 200 and (await r.json())["items"][0]["remaining"] == 1
+    # The centre files, dispatches; the department fixes: no authorisation yet, nothing sent.
     await phone.city.ok(case.id, "register", "acceptor")
     hw = await phone.city.department("HW")
     await phone.city.ok(case.id, "dispatch", "dispatcher", department_id=hw)
@@ -59,21 +53,32 @@ async def test_login_report_mine_detail_and_a_subscribe_message_per_quota(
     fixed = await phone.city.photo(handler)
     await phone.city.ok(case.id, "handle", "handler_hw", attachments=[fixed])
     await _run_jobs(phone)
-    sent = phone.api.subscribes()
-    assert len(sent) == 1 and sent[0]["touser"] == OPENID  # one quota: one message
-    assert sent[0]["page"] == f"pages/report/detail?id={case.id}"
-    assert sent[0]["miniprogram_state"] == "formal" and sent[0]["lang"] == "zh_CN"
-    outcomes = [d.status for d in await MpDelivery.filter(case_id=case.id).order_by("id")]
-    assert outcomes[0] == "sent" and set(outcomes[1:]) == {"no_quota"}
-
+    assert phone.api.subscribes() == []
     r = await phone.client.get(f"/api/v1/mp/reports/{case.id}", headers=me)
     detail = await r.json()
     assert r.status == 200 and detail["status_name"] == "待核查"
     kinds = [p["kind"] for p in detail["photos"]]
     assert kinds.count("report") == 2 and kinds.count("after") == 1  # the fix, once
-    assert all(
-        "/public/" in p["public_url"] or "/thumb/" in p["thumb_url"] for p in detail["photos"]
+    assert all("/public/" in p["public_url"] for p in detail["photos"])
+
+    # Now the citizen allows one progress message: the 结案 is told, and only it.
+    r = await phone.client.post(
+        "/api/v1/mp/subscriptions",
+        json={"errMsg": "requestSubscribeMessage:ok", "SUB_PROGRESS": "accept"},
+        headers=me,
     )
+    assert r.status == 200 and (await r.json())["items"][0]["remaining"] == 1
+    await phone.city.ok(case.id, "check-result", "inspector2", passed=True)
+    await phone.city.ok(case.id, "close", "acceptor")
+    await phone.city.ok(case.id, "reopen", "shift_lead", note="市民反映未清理干净")
+    await _run_jobs(phone)
+    [sent] = phone.api.subscribes()  # one quota: one message
+    assert sent["touser"] == OPENID and sent["data"]["phrase2"]["value"] == "已结案"
+    assert sent["page"] == f"pages/report/detail?id={case.id}"
+    assert sent["miniprogram_state"] == "formal" and sent["lang"] == "zh_CN"
+    told = {d.action: d.status for d in await MpDelivery.filter(case_id=case.id)}
+    assert told["close"] == "sent" and told["reopen"] == "no_quota"
+    assert told["register"] == told["dispatch"] == told["handle"] == "no_quota"
     # session_key never leaves the server.
     everything = str(page) + str(detail) + "\n".join(r.getMessage() for r in caplog.records)
     assert session_key not in everything
