@@ -10,7 +10,7 @@ from __future__ import annotations
 from tortoise import timezone
 from tortoise.expressions import F
 
-from cases import ACTION_NAMES, ReporterNotice, case_view, citizen_viewer, deps_of
+from cases import ACTION_NAMES, STATUS_NAMES, ReporterNotice, case_view, citizen_viewer, deps_of
 from channels.wechat import WeChatError
 from channels.wechat.const import QUOTA, UNREACHABLE
 from channels.wechat_mp.account import program_of
@@ -42,7 +42,8 @@ async def notify(ctx: JobContext, notice: ReporterNotice) -> None:
     )
     values = {
         "number": view.number or str(view.id),
-        "status": view.status_name,
+        # The status the move led to: the case may have moved on by the time this runs.
+        "status": STATUS_NAMES[notice.status],
         "action": ACTION_NAMES[notice.action],
         "category": view.category_name or "待确定",
         "address": view.address or "—",

@@ -13,7 +13,16 @@ import logging
 
 from tortoise import timezone
 
-from cases import ACTION_NAMES, Action, CaseView, ReporterNotice, case_view, citizen_viewer, deps_of
+from cases import (
+    ACTION_NAMES,
+    STATUS_NAMES,
+    Action,
+    CaseView,
+    ReporterNotice,
+    case_view,
+    citizen_viewer,
+    deps_of,
+)
 from channels.wechat import WeChatError
 from channels.wechat.const import QUOTA, UNREACHABLE
 from channels.wechat.templates import Template
@@ -50,7 +59,7 @@ async def notify(ctx: JobContext, notice: ReporterNotice) -> None:
             await _send_template(ctx, account, follower.openid, template, view, notice)
             await _record(ctx, notice, "template", DeliveryStatus.SENT)
         elif window:
-            text = messages.progress(view, notice.action, notice.text)
+            text = messages.progress(view, notice.action, notice.status, notice.text)
             await account.client(ctx.runtime).send_text(follower.openid, text)
             await _record(ctx, notice, "custom", DeliveryStatus.SENT)
         else:
@@ -87,7 +96,8 @@ async def _send_template(
 ) -> None:
     values = {
         "number": view.number or str(view.id),
-        "status": view.status_name,
+        # The status the move led to: the case may have moved on by the time this runs.
+        "status": STATUS_NAMES[notice.status],
         "action": ACTION_NAMES[notice.action],
         "category": view.category_name or "待确定",
         "address": view.address or "—",

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from cases import ACTION_NAMES, Action, CaseView
+from cases import ACTION_NAMES, STATUS_NAMES, Action, CaseStatus, CaseView
 from core.timeutil import to_local
 
 HOW_TO = (
@@ -126,12 +126,12 @@ def mine(rows: Sequence[tuple[str, str, dt.datetime]]) -> str:
     return "\n".join(lines)
 
 
-def progress(view: CaseView, action: Action, text: str | None) -> str:
+def progress(view: CaseView, action: Action, status: CaseStatus, text: str | None) -> str:
     """A 客服消息 of a move (when no template fits), or the centre's own words."""
     number = view.number or str(view.id)
     if action == Action.MESSAGE and text:
         return f"关于您上报的案件 {number}，城市管理中心留言：\n{text}"
-    said = f"您上报的案件 {number} 有新进展：{ACTION_NAMES[action]}，当前状态：{view.status_name}。"
+    said = f"您上报的案件 {number} 有新进展：{ACTION_NAMES[action]}，状态：{STATUS_NAMES[status]}。"
     return f"{said}\n原因：{text}" if text else said
 
 

@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 import pytest
+from tortoise import timezone
 
 from cases.models import Case, CaseEvent
 from channels.wechat_oa.models import Delivery, Follower
@@ -162,3 +163,17 @@ async def test_a_report_not_filed_tells_the_reason(
     [text] = chat.api.texts()
     assert "不予立案" in text["text"]["content"]
     assert "原因：经核实不属于城市管理范围，已转交物业" in text["text"]["content"]
+
+
+async def test_a_late_notice_tells_the_status_its_move_led_to(plain_chat: Chat) -> None:
+    chat = plain_chat
+    case = await _reported(chat)
+    chat.api.fail["/cgi-bin/message/template/send"] = ["500"]  # the 立案 notice must wait
+    await _register(chat, case)
+    await chat.run_jobs()
+    hw = await chat.city.department("HW")
+    await chat.city.ok(case.id, "dispatch", "dispatcher", department_id=hw)
+    await OutboxItem.filter(status="pending").update(available_at=timezone.now())
+    await chat.run_jobs()
+    told = sorted(t["data"]["phrase3"]["value"] for t in chat.api.templates())
+    assert told == ["处置中", "待派遣"]  # the late 立案 notice still says 待派遣
