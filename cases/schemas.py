@@ -280,9 +280,10 @@ class CaseDetail(CaseOut):
 class CaseQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    status: list[str] | str | None = None
+    status: list[str] | str | None = None  # each checked against CaseStatus before any query
     light: Light | None = None
-    category: str | None = None
+    # Bounded by its column: PostgreSQL refuses a parameter longer than the column's type.
+    category: str | None = Field(None, max_length=16, description="a 小类 code")
     department_id: Id | None = None
     grid_id: Id | None = None
     street_id: Id | None = None

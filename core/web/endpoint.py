@@ -112,6 +112,44 @@ def validation_error(err: ValidationError, where: str) -> ValidationFailed:
     )
 
 
+# Control characters no person types (tab, newline and carriage return are text): PostgreSQL
+# refuses NUL in text columns where SQLite keeps it, so refuse them all, on every database.
+_CONTROL = frozenset(chr(c) for c in range(32)) - {"\t", "\n", "\r"} | {"\x7f"}
+
+
+def _controls(value: Any, path: str = "") -> list[str]:
+    """The paths of string values (and keys) that hold control characters."""
+    if isinstance(value, str):
+        return [path or "body"] if any(ch in _CONTROL for ch in value) else []
+    if isinstance(value, dict):
+        found = []
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if any(ch in _CONTROL for ch in str(key)):
+                found.append(path or "body")
+            else:
+                found += _controls(item, where)
+        return found
+    if isinstance(value, list):
+        return [p for i, item in enumerate(value) for p in _controls(item, f"{path}.{i}")]
+    return []
+
+
+def refuse_controls(data: Any, where: str) -> None:
+    """422 naming each field whose text holds a control character (before any model sees it)."""
+    bad = _controls(data)
+    if bad:
+        fields = [
+            {"field": f, "message": "含有不允许的控制字符", "type": "control_character"}
+            for f in bad
+        ]
+        raise ValidationFailed(
+            f"control characters in {where}: {', '.join(bad)}",
+            message=f"提交的内容有误：{'、'.join(bad)}",
+            extra={"fields": fields},
+        )
+
+
 async def _parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
     raw = await request.read()
     try:
@@ -120,6 +158,8 @@ async def _parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel
         raise BadRequest(
             f"malformed JSON: {err}", code="malformed_json", message="请求内容不是有效的 JSON"
         ) from err
+    if isinstance(data, dict):
+        refuse_controls(data, "body")
     if not isinstance(data, dict):
         raise ValidationFailed(
             "body must be a JSON object",
@@ -137,6 +177,7 @@ def _parse_query(request: web.Request, model: type[BaseModel]) -> BaseModel:
     for key in request.query:
         values = request.query.getall(key)
         data[key] = values if len(values) > 1 else values[0]
+    refuse_controls(data, "query")
     try:
         return model.model_validate(data)
     except ValidationError as err:

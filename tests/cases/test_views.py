@@ -76,3 +76,15 @@ async def test_a_multipart_body_without_its_boundary_is_a_bad_request(city: City
     }
     r = await city.client.post("/api/v1/media", data=body, headers=headers)
     assert r.status == 400, await r.text()
+
+
+async def test_bad_text_and_overlong_filters_are_422_not_500(city: City) -> None:
+    citizen = await city.citizen()
+    status, out = await city.report(citizen, await city.point(2), "井盖\x00丢了")
+    assert status == 422 and [f["field"] for f in out["fields"]] == ["description"]
+    assert await Case.all().count() == 0
+    staff = await city.login("acceptor")
+    for params in ({"q": "a\x00b"}, {"category": "E" * 17}):
+        r = await city.client.get("/api/v1/cases", params=params, headers=staff)
+        assert r.status == 422, (params, await r.text())
+        assert [f["field"] for f in (await r.json())["fields"]] == list(params)

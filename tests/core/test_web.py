@@ -290,3 +290,17 @@ async def test_phone_in_a_path_is_masked_in_the_access_log(
     assert access, output
     assert any(MASKED in entry["msg"] and entry["status"] == 404 for entry in access)
     assert PHONE not in output
+
+
+async def test_control_characters_are_422_naming_the_field_on_every_database(
+    client: TestClient[Any, Any],
+) -> None:
+    # PostgreSQL refuses NUL in text (a 500 before); SQLite kept it. The suite runs on both.
+    r = await client.post("/api/v1/auth/login", json={"username": "ad\x00min", "password": "x"})
+    body = await r.json()
+    assert r.status == 422 and [f["field"] for f in body["fields"]] == ["username"]
+    assert body["fields"][0]["type"] == "control_character"
+    r = await client.post(
+        "/api/v1/auth/login", json={"username": "admin", "password": "第一行\n第二行\t"}
+    )
+    assert r.status == 401  # newlines and tabs are text: the password is just wrong
