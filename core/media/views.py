@@ -69,16 +69,24 @@ async def _read_file_part(request: web.Request, max_bytes: int) -> bytes:
 
 async def _file_part(request: web.Request, max_bytes: int) -> bytes:
     reader = await request.multipart()
+    found: bytes | None = None
     while (part := await reader.next()) is not None:
-        if isinstance(part, BodyPartReader) and part.name == "file":
-            chunks, size = [], 0
-            # client_max_size does not bound streamed multipart reads: count as we go.
-            while chunk := await part.read_chunk(_CHUNK):
-                size += len(chunk)
-                ensure_size(size, max_bytes=max_bytes)
-                chunks.append(chunk)
-            return b"".join(chunks)
-    raise BadRequest("no 'file' part", code="file_missing", message="缺少文件字段 file")
+        # One `file` part and nothing else: every other part is refused, not skipped (a
+        # 30 MiB extra part, or 20,000 of them, must not be read for nothing).
+        if not isinstance(part, BodyPartReader) or part.name != "file" or found is not None:
+            raise BadRequest(
+                "unexpected part", code="unknown_part", message="只接受一个文件字段 file"
+            )
+        chunks, size = [], 0
+        # client_max_size does not bound streamed multipart reads: count as we go.
+        while chunk := await part.read_chunk(_CHUNK):
+            size += len(chunk)
+            ensure_size(size, max_bytes=max_bytes)
+            chunks.append(chunk)
+        found = b"".join(chunks)
+    if found is None:
+        raise BadRequest("no 'file' part", code="file_missing", message="缺少文件字段 file")
+    return found
 
 
 @routes.post("/api/v1/media")
@@ -137,7 +145,13 @@ async def original(request: web.Request, call: Call) -> web.Response:
 async def send_original(request: web.Request, media: MediaObject) -> web.Response:
     """Answer with a photo's untouched original, never cached by a proxy."""
     data = await request.app[STORAGE].get(service.original_key(media))
-    return web.Response(body=data, content_type=media.mime, headers=_private())
+    # A polyglot (a JPEG with a script tail) must never be run as a page: no sniffing, and
+    # saved rather than shown inline.
+    headers = _private() | {
+        "X-Content-Type-Options": "nosniff",
+        "Content-Disposition": f'attachment; filename="{media.id}.{media.ext}"',
+    }
+    return web.Response(body=data, content_type=media.mime, headers=headers)
 
 
 @routes.get("/api/v1/media/{kind:public|thumb}/{sha256:[0-9a-f]{64}}.{ext:jpg|png}")
@@ -152,7 +166,10 @@ async def public(request: web.Request, call: Call) -> web.Response:
     return web.Response(
         body=data,
         content_type="image/png" if ext == "png" else "image/jpeg",
-        headers={"Cache-Control": "public, max-age=31536000, immutable"},
+        headers={
+            "Cache-Control": "public, max-age=31536000, immutable",
+            "X-Content-Type-Options": "nosniff",
+        },
     )
 
 

@@ -48,20 +48,21 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
     started = time.perf_counter()
     try:
         response = await _guarded(request, handler, rid)
+        response.headers[REQUEST_ID_HEADER] = rid
+        # The access line while the id is still set: the log filter stamps it on the record.
+        log.info(
+            "%s %s %s",
+            request.method,
+            request.path,  # never the query string: it may carry personal data
+            response.status,
+            extra={
+                "request_id": rid,
+                "status": response.status,
+                "ms": round((time.perf_counter() - started) * 1000, 1),
+            },
+        )
     finally:
         request_id_var.reset(token)
-    response.headers[REQUEST_ID_HEADER] = rid
-    log.info(
-        "%s %s %s",
-        request.method,
-        request.path,  # never the query string: it may carry personal data
-        response.status,
-        extra={
-            "request_id": rid,
-            "status": response.status,
-            "ms": round((time.perf_counter() - started) * 1000, 1),
-        },
-    )
     return response
 
 

@@ -154,6 +154,9 @@ async def test_staff_upload_keeps_evidence_and_publishes_a_clean_copy(
     original = await client.get(body["original_url"], headers=_bearer(token))
     assert original.status == 200
     assert original.headers["Cache-Control"] == "private, no-store"
+    # A polyglot must not run as a page: no sniffing, saved not shown.
+    assert original.headers["X-Content-Type-Options"] == "nosniff"
+    assert original.headers["Content-Disposition"].startswith("attachment;")
     assert await original.read() == photo  # evidence, byte for byte
     stored = {p.parts[len(settings.media_dir.parts)]: p for p in _files(settings.media_dir)}
     assert set(stored) == {"orig", "public", "thumb"}
@@ -313,10 +316,23 @@ async def test_non_multipart_post_is_400(client: TestClient[Any, Any], settings:
 
 async def test_multipart_without_a_file_field_is_400(client: TestClient[Any, Any]) -> None:
     token = await _staff_token()
-    form = FormData()
-    form.add_field("photo", _photo(), filename="photo.jpg", content_type="image/jpeg")
+    form = FormData(default_to_multipart=True)
     resp = await client.post(MEDIA, data=form, headers=_bearer(token))
     await _error(resp, 400, "file_missing")
+
+
+async def test_any_part_but_one_file_is_refused_and_nothing_stored(
+    client: TestClient[Any, Any], settings: Settings
+) -> None:
+    token = await _staff_token()
+    form = FormData()
+    form.add_field("photo", _photo(), filename="photo.jpg", content_type="image/jpeg")
+    await _error(await client.post(MEDIA, data=form, headers=_bearer(token)), 400, "unknown_part")
+    form = FormData()
+    form.add_field("file", _photo(), filename="photo.jpg", content_type="image/jpeg")
+    form.add_field("padding", "x" * 100_000)  # an extra part is refused, not skipped
+    await _error(await client.post(MEDIA, data=form, headers=_bearer(token)), 400, "unknown_part")
+    await _nothing_stored(settings.media_dir)
 
 
 async def test_upload_without_token_is_401(

@@ -304,3 +304,29 @@ async def test_control_characters_are_422_naming_the_field_on_every_database(
         "/api/v1/auth/login", json={"username": "admin", "password": "第一行\n第二行\t"}
     )
     assert r.status == 401  # newlines and tabs are text: the password is just wrong
+
+
+async def test_the_access_line_carries_the_request_id(client: TestClient[Any, Any]) -> None:
+    from core.logs import _RequestIdFilter
+
+    lines: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(self.format(record))
+
+    handler = Collect()
+    handler.addFilter(_RequestIdFilter())  # as setup_logging installs it
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    level = root.level
+    root.setLevel(logging.INFO)
+    try:
+        r = await client.get("/healthz", headers={"X-Request-ID": "req-0123456789abcdef"})
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    assert r.status == 200
+    access = [json.loads(x) for x in lines if '"GET /healthz 200"' in x]
+    assert [a["request_id"] for a in access] == ["req-0123456789abcdef"]
