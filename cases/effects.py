@@ -130,7 +130,7 @@ async def plan(  # noqa: C901  (one arm per action reads better than a dispatch 
         case Action.REGISTER:  # 立案: needs a known category
             if not category or deps.policy.category(category) is None:
                 raise ValidationFailed(
-                    f"unknown category {category!r}",
+                    "unknown category (category_code)",  # the field, never the value
                     message="请选择有效的案件类别",
                     extra={"fields": [{"field": "category_code", "message": "类别不存在"}]},
                 )

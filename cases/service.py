@@ -102,7 +102,7 @@ def filtered(query: QuerySet[Case], q: CaseQuery, now: dt.datetime) -> QuerySet[
         unknown = [s for s in statuses if s not in CaseStatus.__members__.values()]
         if unknown:
             raise ValidationFailed(
-                f"unknown status {unknown}",
+                f"{len(unknown)} unknown status value(s)",  # the field, never the value
                 message="状态取值不正确",
                 extra={"fields": [{"field": "status", "message": "取值不正确"}]},
             )

@@ -4,9 +4,22 @@ from __future__ import annotations
 
 import re
 
-# Mainland mobile numbers (11 digits, 1[3-9]…) and WeChat openids (28 chars starting with 'o').
-_PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+# Mainland mobile numbers (11 digits, 1[3-9]…), as people write them: with +86 / 86 / 0086 in
+# front, with spaces or dashes between the groups (138 1234 5678, 138-1234-5678).
+_PHONE = re.compile(r"(?<![\d+])(?:(?:\+|00)?86[\s-]?)?(1[3-9]\d)[\s-]?\d{4}[\s-]?(\d{4})(?!\d)")
+# 居民身份证号码 (GB 11643: 17 digits and a check digit or X; the old 15-digit form too).
+_ID_CARD = re.compile(
+    r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?![\dXx])|(?<!\d)(\d{6})\d{6}(\d{3})(?!\d)"
+)
+# WeChat openids (28 characters starting with 'o').
 _OPENID = re.compile(r"\b(o[A-Za-z0-9_-]{3})[A-Za-z0-9_-]{20,}([A-Za-z0-9_-]{4})\b")
+# Full-width digits and signs (０-９, ＋, －) read as the ASCII ones before matching.
+_WIDE = str.maketrans({**{chr(0xFF10 + i): str(i) for i in range(10)}, "＋": "+", "－": "-"})
+
+
+def _id_card(m: re.Match[str]) -> str:
+    head, tail = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+    return f"{head}********{tail}"
 
 
 def mask_phone(phone: str | None) -> str | None:
@@ -20,6 +33,8 @@ def mask_phone(phone: str | None) -> str | None:
 
 
 def redact(text: str) -> str:
-    """Mask phone numbers and openids inside free text (log lines)."""
-    text = _PHONE.sub(r"\1****\2", text)
+    """Mask phone numbers, ID card numbers and openids inside free text (log lines)."""
+    text = text.translate(_WIDE)
+    text = _PHONE.sub(r"\1****\2", text)  # first: 0086 + a mobile is 15 digits, like an old ID
+    text = _ID_CARD.sub(_id_card, text)
     return _OPENID.sub(r"\1…\2", text)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
+
 from cases.models import Case
 from tests.cases.helpers import City
 from tests.cases.helpers import error_fields as _fields
@@ -88,3 +92,13 @@ async def test_bad_text_and_overlong_filters_are_422_not_500(city: City) -> None
         r = await city.client.get("/api/v1/cases", params=params, headers=staff)
         assert r.status == 422, (params, await r.text())
         assert [f["field"] for f in (await r.json())["fields"]] == list(params)
+
+
+async def test_a_refused_filter_value_never_reaches_the_log(
+    city: City, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="cityloop")
+    staff = await city.login("acceptor")
+    r = await city.client.get("/api/v1/cases", params={"status": "13812345678"}, headers=staff)
+    assert r.status == 422
+    assert not any("5678" in rec.getMessage() for rec in caplog.records)
