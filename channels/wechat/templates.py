@@ -6,6 +6,10 @@ import string
 from typing import Final
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from tortoise import timezone
+
+from cases import ACTION_NAMES, STATUS_NAMES, CaseView, ReporterNotice
+from core.timeutil import to_local
 
 # What a template field's text may name (the channels fill them in).
 TEMPLATE_VARIABLES: Final = frozenset(
@@ -47,3 +51,19 @@ def fit(key: str, value: str) -> str:
     """Cut a value to what WeChat accepts for its field kind (thing ≤ 20 characters…)."""
     limit = FIELD_LIMITS.get(key.rstrip("0123456789"), 200)
     return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def notice_values(view: CaseView, notice: ReporterNotice, *, city: str) -> dict[str, str]:
+    """What a template's fields may name, for one notice of one case."""
+    return {
+        "number": view.number or str(view.id),
+        # The status the move led to: the case may have moved on by the time this runs.
+        "status": STATUS_NAMES[notice.status],
+        "action": ACTION_NAMES[notice.action],
+        "category": view.category_name or "待确定",
+        "address": view.address or "—",
+        "time": f"{to_local(timezone.now()):%Y-%m-%d %H:%M}",
+        "text": notice.text or "",
+        "city": city,
+        "description": view.description,
+    }

@@ -7,18 +7,17 @@ without quota is recorded on the notice (`wechat_mp_delivery`), never sent anywa
 
 from __future__ import annotations
 
-from tortoise import timezone
 from tortoise.expressions import F
 
-from cases import ACTION_NAMES, STATUS_NAMES, ReporterNotice, case_view, citizen_viewer, deps_of
+from cases import ReporterNotice, case_view, citizen_viewer, deps_of
 from channels.wechat import WeChatError
 from channels.wechat.const import QUOTA, UNREACHABLE
+from channels.wechat.templates import notice_values
 from channels.wechat_mp.account import program_of
 from channels.wechat_mp.const import REFUSED, Delivered
 from channels.wechat_mp.models import MpDelivery, Quota
 from channels.wechat_mp.security import openid_of
 from core.jobs.registry import JobContext, RetryAfter
-from core.timeutil import to_local
 
 QUOTA_WAIT_S = 3600
 
@@ -40,18 +39,7 @@ async def notify(ctx: JobContext, notice: ReporterNotice) -> None:
     view = await case_view(
         notice.case_id, viewer=citizen_viewer(notice.citizen_id), deps=deps_of(ctx)
     )
-    values = {
-        "number": view.number or str(view.id),
-        # The status the move led to: the case may have moved on by the time this runs.
-        "status": STATUS_NAMES[notice.status],
-        "action": ACTION_NAMES[notice.action],
-        "category": view.category_name or "待确定",
-        "address": view.address or "—",
-        "time": f"{to_local(timezone.now()):%Y-%m-%d %H:%M}",
-        "text": notice.text or "",
-        "city": ctx.settings.profile.name,
-        "description": view.description,
-    }
+    values = notice_values(view, notice, city=ctx.settings.profile.name)
     try:
         await program.client(ctx.runtime).send_subscribe(
             openid,

@@ -14,8 +14,6 @@ import logging
 from tortoise import timezone
 
 from cases import (
-    ACTION_NAMES,
-    STATUS_NAMES,
     Action,
     CaseView,
     ReporterNotice,
@@ -25,13 +23,12 @@ from cases import (
 )
 from channels.wechat import WeChatError
 from channels.wechat.const import QUOTA, UNREACHABLE
-from channels.wechat.templates import Template
+from channels.wechat.templates import Template, notice_values
 from channels.wechat_oa import messages
 from channels.wechat_oa.account import OfficialAccount, account_of
 from channels.wechat_oa.const import CUSTOM_WINDOW_S, DeliveryStatus
 from channels.wechat_oa.models import Delivery, Follower
 from core.jobs.registry import JobContext, RetryAfter
-from core.timeutil import to_local
 
 log = logging.getLogger(__name__)
 QUOTA_WAIT_S = 3600  # a daily quota comes back at midnight; look again every hour
@@ -94,18 +91,7 @@ async def _send_template(
     view: CaseView,
     notice: ReporterNotice,
 ) -> None:
-    values = {
-        "number": view.number or str(view.id),
-        # The status the move led to: the case may have moved on by the time this runs.
-        "status": STATUS_NAMES[notice.status],
-        "action": ACTION_NAMES[notice.action],
-        "category": view.category_name or "待确定",
-        "address": view.address or "—",
-        "time": f"{to_local(timezone.now()):%Y-%m-%d %H:%M}",
-        "text": notice.text or "",
-        "city": ctx.settings.profile.name,
-        "description": view.description,
-    }
+    values = notice_values(view, notice, city=ctx.settings.profile.name)
     data = template.filled(values)
     await account.client(ctx.runtime).send_template(
         openid,
