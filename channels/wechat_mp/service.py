@@ -157,7 +157,7 @@ async def report(
         deps=deps,
     )
     if known is None:
-        verdict = await _keep(body, who, result.case, verdict, program)
+        verdict = await _keep(body, who, result.case, verdict, program, deps)
     case = result.case
     return MpReportOut(
         case_id=case.id,
@@ -182,7 +182,12 @@ async def _rate_limit(citizen_id: int, program: MiniProgram) -> None:
 
 
 async def _keep(
-    body: MpReportIn, who: Principal, case: CaseLike, verdict: str, program: MiniProgram
+    body: MpReportIn,
+    who: Principal,
+    case: CaseLike,
+    verdict: str,
+    program: MiniProgram,
+    deps: Deps,
 ) -> str:
     """Record the report; send its photos to the async image check (a job) when on."""
     if program.config.content_check and body.photos and verdict != security.UNCHECKED:
@@ -198,7 +203,8 @@ async def _keep(
     except IntegrityError:  # the same key at once: the other request recorded it
         return verdict
     if verdict == security.PENDING:
-        await outbox.add(MEDIA_CHECK, {"report_id": row.id, "media_ids": body.photos})
+        check = await outbox.add(MEDIA_CHECK, {"report_id": row.id, "media_ids": body.photos})
+        await deps.kick([check.id])  # committed already (no transaction here): run it now
     return verdict
 
 
