@@ -16,13 +16,16 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Self
 
 import aiohttp
 from pydantic import SecretStr
 
 from channels.wechat.const import DEFAULT_API_BASE, TOKEN_INVALID, TOKEN_LOCK_S, TOKEN_MARGIN_S
 from core.kv import KeyValue
+
+if TYPE_CHECKING:
+    from core.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +78,28 @@ class WeChatClient:
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._memory: _Token | None = None
         self._lock = asyncio.Lock()  # one refresh at a time in this process, too
+
+    @classmethod
+    def on(
+        cls,
+        runtime: Runtime,
+        *,
+        app_id: str,
+        app_secret: SecretStr,
+        api_base: str,
+        timeout_s: float,
+    ) -> Self:
+        """A client on the runtime's shared HTTP session and key-value store (once open)."""
+        if runtime.http is None:
+            raise RuntimeError("the HTTP session is not open yet")
+        return cls(
+            http=runtime.http,
+            kv=runtime.kv,
+            app_id=app_id,
+            app_secret=app_secret,
+            api_base=api_base,
+            timeout_s=timeout_s,
+        )
 
     @property
     def _key(self) -> str:

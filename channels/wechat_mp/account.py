@@ -26,11 +26,8 @@ class MiniProgram:
     def client(self, runtime: Runtime) -> MiniProgramClient:
         """The API client on the runtime's shared session and key-value store."""
         if self._client is None:
-            if runtime.http is None:
-                raise RuntimeError("the HTTP session is not open yet")
-            self._client = MiniProgramClient(
-                http=runtime.http,
-                kv=runtime.kv,
+            self._client = MiniProgramClient.on(
+                runtime,
                 app_id=self.app_id,
                 app_secret=self.app_secret,
                 api_base=self.config.api_base,

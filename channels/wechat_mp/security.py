@@ -9,7 +9,7 @@ filed and flagged `unchecked`.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 from channels.wechat import WeChatError
 from channels.wechat_mp.const import Check
@@ -23,9 +23,6 @@ if TYPE_CHECKING:
     from channels.wechat_mp.schemas import MpReportIn
 
 log = logging.getLogger(__name__)
-PASS: Final = Check.PASS.value
-PENDING: Final = Check.PENDING.value
-UNCHECKED: Final = Check.UNCHECKED.value
 
 
 async def openid_of(citizen_id: int) -> str | None:
@@ -40,15 +37,15 @@ async def check_text(
     """WeChat's verdict on the report's words; refuse risky ones (422 content_risky)."""
     text = "\n".join(t for t in (body.description.strip(), body.address.strip()) if t)
     if not program.config.content_check or not text:
-        return PASS
+        return Check.PASS
     openid = await openid_of(who.id)
     if openid is None:
-        return UNCHECKED
+        return Check.UNCHECKED
     try:
         suggest = await program.client(runtime).text_check(openid, text[:2500])
     except WeChatError as err:  # down, or refusing: file it, and a person looks
         log.warning("text check not available (WeChat error %s): filed unchecked", err.errcode)
-        return UNCHECKED
+        return Check.UNCHECKED
     if suggest == Check.RISKY:
         raise ValidationFailed(
             "text judged risky",

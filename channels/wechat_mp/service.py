@@ -190,8 +190,8 @@ async def _keep(
     deps: Deps,
 ) -> str:
     """Record the report; send its photos to the async image check (a job) when on."""
-    if program.config.content_check and body.photos and verdict != security.UNCHECKED:
-        verdict = security.PENDING
+    if program.config.content_check and body.photos and verdict != Check.UNCHECKED:
+        verdict = Check.PENDING
     try:
         row = await MpReport.create(
             citizen_id=who.id,
@@ -202,7 +202,7 @@ async def _keep(
         )
     except IntegrityError:  # the same key at once: the other request recorded it
         return verdict
-    if verdict == security.PENDING:
+    if verdict == Check.PENDING:
         check = await outbox.add(MEDIA_CHECK, {"report_id": row.id, "media_ids": body.photos})
         await deps.kick([check.id])  # committed already (no transaction here): run it now
     return verdict

@@ -17,8 +17,8 @@ from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.replies import TextReply
-from wechatpy.utils import check_signature
 
+from channels.wechat.signature import check_fresh, check_signed
 from channels.wechat_oa.config import OAConfig
 from core.errors import BadRequest, Forbidden
 
@@ -61,21 +61,7 @@ class WeChatProtocol:
         return self._crypto is not None
 
     def _signed(self, query: dict[str, str]) -> None:
-        timestamp = query.get("timestamp", "")
-        try:
-            check_signature(
-                self._token, query.get("signature", ""), timestamp, query.get("nonce", "")
-            )
-        except InvalidSignatureException:
-            raise _forbidden(
-                "bad signature", "wechat_signature_invalid", "微信签名校验失败"
-            ) from None
-        self._fresh(timestamp)
-
-    def _fresh(self, timestamp: str) -> None:
-        # A replayed request keeps its signature: refuse anything signed too long ago.
-        if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > self._window:
-            raise _forbidden("stale timestamp", "wechat_timestamp_stale", "微信请求已过期")
+        check_signed(self._token, query, window_s=self._window)
 
     def verify_url(self, query: dict[str, str]) -> str:
         """The echostr of WeChat's URL check (服务器配置), if it is signed by our token."""
@@ -105,7 +91,7 @@ class WeChatProtocol:
                     "wechat_plaintext_refused",
                     "安全模式下不接受明文消息",
                 )
-            self._fresh(query.get("timestamp", ""))
+            check_fresh(query.get("timestamp", ""), window_s=self._window)
             try:
                 xml = self._crypto.decrypt_message(
                     body, query["msg_signature"], query.get("timestamp", ""), query.get("nonce", "")

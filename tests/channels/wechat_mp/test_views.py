@@ -15,6 +15,7 @@ from core.auth.models import Citizen
 from core.org.models import Grid
 from tests.cases.helpers import grid_code
 from tests.channels.wechat_mp.conftest import Phone, make_phone, oa_chat
+from tests.channels.wechat_oa.conftest import run_due_jobs
 
 OPENID = "oMP_citizen_000000000000001"
 
@@ -85,9 +86,7 @@ async def test_login_report_mine_detail_and_a_subscribe_message_per_quota(
 
 
 async def _run_jobs(phone: Phone) -> None:
-    from tests.channels.wechat_oa.conftest import Chat
-
-    await Chat(phone.client, phone.api, None, phone.city).run_jobs()  # type: ignore[arg-type]
+    await run_due_jobs(phone.client)
 
 
 async def test_a_replayed_report_is_the_same_case_and_nobody_else_reads_it(phone: Phone) -> None:

@@ -131,23 +131,28 @@ class Chat:
         return wgs84_to_gcj02(p["lon"], p["lat"])
 
     async def run_jobs(self, kinds: set[str] | None = None) -> int:
-        """Run every due outbox row (on SQLite the app also runs them itself; on Redis no
-        worker runs in tests): return how many ran."""
-        runtime = self.client.app[RUNTIME]
-        ran = 0
-        for _ in range(20):
-            if isinstance(runtime.queue, LocalQueue):
-                await runtime.queue.drain()
-            query = OutboxItem.filter(status=OutboxStatus.PENDING, available_at__lte=timezone.now())
-            if kinds:
-                query = query.filter(kind__in=list(kinds))
-            ids: list[Any] = list(await query.order_by("id").values_list("id", flat=True))
-            if not ids:
-                return ran
-            for outbox_id in ids:
-                await outbox.run_item(int(outbox_id), context=JobContext(runtime, 0, 0), lease_s=60)
-                ran += 1
-        return ran
+        """Run every due outbox row (see run_due_jobs)."""
+        return await run_due_jobs(self.client, kinds)
+
+
+async def run_due_jobs(client: TestClient[Any, Any], kinds: set[str] | None = None) -> int:
+    """Run every due outbox row of the app (on SQLite the app also runs them itself; on Redis
+    no worker runs in tests): return how many ran."""
+    runtime = client.app[RUNTIME]
+    ran = 0
+    for _ in range(20):
+        if isinstance(runtime.queue, LocalQueue):
+            await runtime.queue.drain()
+        query = OutboxItem.filter(status=OutboxStatus.PENDING, available_at__lte=timezone.now())
+        if kinds:
+            query = query.filter(kind__in=list(kinds))
+        ids: list[Any] = list(await query.order_by("id").values_list("id", flat=True))
+        if not ids:
+            return ran
+        for outbox_id in ids:
+            await outbox.run_item(int(outbox_id), context=JobContext(runtime, 0, 0), lease_s=60)
+            ran += 1
+    return ran
 
 
 async def make_chat(
