@@ -4,19 +4,28 @@ Other packages (channels, hotline, survey, vision, a city's plug-ins) use only t
 below; the import contract in pyproject.toml forbids them the modules behind these names.
 """
 
-from cases.const import ACTION_NAMES, STATUS_NAMES, Action, CaseStatus, Source, Urgency
+from cases.const import (
+    ACTION_NAMES,
+    SOURCE_NAMES,
+    STATUS_NAMES,
+    Action,
+    CaseStatus,
+    Source,
+    Urgency,
+)
 from cases.deps import Deps, deps_of
 from cases.deps import configure as _configure
 from cases.errors import CaseChanged, InvalidTransition
 from cases.events import event_name, on
 from cases.intake import IntakeResult, source_of, submit
-from cases.public import open_near
+from cases.public import citizen_reporters, open_near
 from cases.schemas import (
     ActionIn,
     CaseEventPayload,
     CaseOut,
     CasePage,
     CaseQuery,
+    CaseReporter,
     CaseView,
     DecisionIn,
     DispatchIn,
@@ -35,6 +44,7 @@ from cases.schemas import (
 from cases.service import case_view, citizen_viewer
 from cases.service import page as case_page
 from cases.states import TRANSITIONS, allowed_actions, transition
+from cases.states import apply_in_transaction as transition_in_transaction
 from core.packages import Package
 
 PACKAGE = Package(
@@ -52,6 +62,7 @@ PACKAGE = Package(
 __all__ = [
     "ACTION_NAMES",  # Action → its Chinese name (受理, 立案, …), for wording messages
     "PACKAGE",  # the case core's declaration to the platform (entry point `cases`)
+    "SOURCE_NAMES",  # Source → its Chinese name (微信公众号, 热线, …)
     "STATUS_NAMES",  # CaseStatus → its Chinese name (待受理, 处置中, …)
     "TRANSITIONS",  # the state table: per Action its sources, target, roles and input model
     "Action",  # every move of a case (accept, dispatch, close, …)
@@ -61,6 +72,7 @@ __all__ = [
     "CaseOut",  # one case in a list (number, status name, light, times)
     "CasePage",  # a page of CaseOut with the total
     "CaseQuery",  # filters, sort and page of a case list
+    "CaseReporter",  # a citizen who reported a case (citizen_reporters)
     "CaseStatus",  # the statuses of a case
     "CaseView",  # one case as a citizen or a staff member sees it (case_view)
     "DecisionIn",  # input of extension/suspension approvals: approved
@@ -84,6 +96,7 @@ __all__ = [
     "allowed_actions",  # the actions an actor's roles allow from a case's status
     "case_page",  # a page of the cases a viewer may see (a citizen: their own reports')
     "case_view",  # read one case as a viewer sees it (None: the centre's view)
+    "citizen_reporters",  # the citizens who reported a case, one per report (merged ones too)
     "citizen_viewer",  # the viewer to read a case as for a citizen (a notice's citizen_id)
     "deps_of",  # Deps of a request, app, job context, periodic context or runtime
     "event_name",  # case.<action> of an Action
@@ -92,4 +105,5 @@ __all__ = [
     "source_of",  # the Source of a report by a caller (their channel, client or role)
     "submit",  # the one door in: IntakeDraft → IntakeResult (idempotent)
     "transition",  # apply an action with its typed input; the only writer of a status
+    "transition_in_transaction",  # the same in the caller's transaction: kick the ids after
 ]

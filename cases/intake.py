@@ -193,6 +193,7 @@ async def _report(
         crs=draft.location.crs.value if draft.location else "wgs84",
         occurred_at=utc(draft.occurred_at),
         duplicate=duplicate,
+        no_callback=draft.no_callback,
         extras=draft.extras,
     )
 

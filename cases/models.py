@@ -95,6 +95,7 @@ class Report(Model):
     crs = fields.CharField(max_length=16, default="wgs84")  # as it came in
     occurred_at = fields.DatetimeField(null=True)
     duplicate = fields.BooleanField(default=False)
+    no_callback = fields.BooleanField(default=False, db_default=False)  # 不需要回访
     extras: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
     created_at = fields.DatetimeField(auto_now_add=True)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from cases.const import OPEN_STATUSES, STATUS_NAMES, Action, AttachmentKind
 from cases.models import Case, CaseEvent, Report
-from cases.schemas import CaseOut, NearbyCase
+from cases.schemas import CaseOut, CaseReporter, NearbyCase
 from core.geo import distance_m
 
 M_PER_DEG = 111_320.0  # metres per degree of latitude (and of longitude at the equator)
@@ -114,3 +114,20 @@ async def open_near(
                 )
             )
     return sorted(near, key=lambda n: n.distance_m)[:limit]
+
+
+async def citizen_reporters(case_id: int) -> list[CaseReporter]:
+    """Every citizen who reported this case, one per report, oldest first (staff and cameras
+    are not citizens: their reports are not here)."""
+    rows = await Report.filter(case_id=case_id, citizen_id__not_isnull=True).order_by("id")
+    return [
+        CaseReporter(
+            report_id=r.id,
+            citizen_id=r.citizen_id,
+            source=r.source,
+            no_callback=r.no_callback,
+            reported_at=r.created_at,
+        )
+        for r in rows
+        if r.citizen_id is not None
+    ]

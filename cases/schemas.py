@@ -50,6 +50,9 @@ class IntakeDraft(BaseModel):
     attachments: tuple[Id, ...] = Field((), max_length=MAX_PHOTOS)
     occurred_at: Instant | None = None
     urgency: Urgency | None = None
+    no_callback: bool = Field(
+        False, description="the reporter asked not to be contacted afterwards (不需要回访)"
+    )
     extras: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -119,6 +122,9 @@ class CaseEventPayload(BaseModel):
     actor_kind: str = Field(description="staff, citizen or system")
     actor_id: int | None = Field(description="the staff member, if one acted")
     source: Source = Field(description="the case's source (its first report's channel)")
+    number: str | None = Field(None, description="the case number (None until 立案 numbers it)")
+    category_code: str | None = Field(None, description="the case's category after the move")
+    grid_id: int | None = Field(None, description="the case's grid (单元网格)")
     department_id: int | None = Field(description="the case's department after the move")
     at: dt.datetime = Field(description="when, aware UTC")
     data: dict[str, Any] = Field(default_factory=dict, description="the move's own details")
@@ -139,6 +145,18 @@ class ReporterNotice(BaseModel):
     text: str | None = Field(
         None, description="the centre's words (message), or the reason (reject, cancel)"
     )
+
+
+class CaseReporter(BaseModel):
+    """A citizen who reported a case (the first report or a merged duplicate)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    report_id: int
+    citizen_id: int
+    source: Source = Field(description="the channel they reported through")
+    no_callback: bool = Field(description="they asked not to be contacted afterwards")
+    reported_at: LocalDatetime
 
 
 class NearbyCase(BaseModel):
@@ -182,6 +200,9 @@ class ReportIn(BaseModel):
     attachments: list[Id] = Field(default_factory=list, max_length=MAX_PHOTOS)
     occurred_at: Instant | None = None
     urgency: Urgency | None = None
+    no_callback: bool = Field(
+        False, description="the reporter asked not to be contacted afterwards (不需要回访)"
+    )
 
 
 # --- what is shown ---------------------------------------------------------------------------

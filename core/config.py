@@ -66,6 +66,11 @@ class CityProfile(BaseModel):
         description="per channel (wechat_oa…): its city data, e.g. template ids; the channel "
         "validates its own section",
     )
+    survey: dict[str, Any] = Field(
+        default_factory=dict,
+        description="satisfaction callbacks (回访): when to ask, reminders, expiry, quiet hours, "
+        "the questions; the survey package validates it",
+    )
     hooks: dict[str, str] = Field(
         default_factory=dict,
         description="named hooks of the case core (cases/hooks.py): name → 'module:attribute'",

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from tortoise import timezone
 
 from cases import ACTION_NAMES, STATUS_NAMES, CaseView, ReporterNotice
+from core.messaging import Invitation, Purpose
 from core.timeutil import to_local
 
 # What a template field's text may name (the channels fill them in).
@@ -66,4 +67,23 @@ def notice_values(view: CaseView, notice: ReporterNotice, *, city: str) -> dict[
         "text": notice.text or "",
         "city": city,
         "description": view.description,
+    }
+
+
+# A channel's template of each invitation purpose; a reminder without one uses the survey's.
+PURPOSE_FALLBACK: Final = {Purpose.SURVEY_REMINDER: Purpose.SURVEY}
+
+
+def invitation_values(invitation: Invitation, *, city: str) -> dict[str, str]:
+    """What a template's fields may name, for an invitation (a 回访 and its reminder)."""
+    return {
+        "number": invitation.number,
+        "status": "已办结",
+        "action": invitation.title,
+        "category": "",
+        "address": "",
+        "time": f"{to_local(timezone.now()):%Y-%m-%d %H:%M}",
+        "text": invitation.text,
+        "city": city,
+        "description": "",
     }

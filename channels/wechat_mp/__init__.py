@@ -18,6 +18,7 @@ from channels.wechat_mp.const import CHANNEL
 from core.config import Settings, format_errors
 from core.errors import ConfigError
 from core.jobs.registry import JobContext
+from core.messaging import Invitation, Reach, add_messenger
 from core.packages import Package, config_of
 from core.runtime import Runtime
 
@@ -36,6 +37,12 @@ class MiniProgramChannel:
         from channels.wechat_mp.delivery import notify
 
         await notify(ctx, notice)
+
+    async def invite(self, ctx: JobContext, invitation: Invitation) -> tuple[Reach, str]:
+        """A 回访 invitation and the like (core.messaging.Messenger)."""
+        from channels.wechat_mp.delivery import invite
+
+        return await invite(ctx, invitation)
 
 
 CHANNEL_OBJECT = MiniProgramChannel()
@@ -62,6 +69,7 @@ def _configure(runtime: Runtime) -> None:
         profile=profile,
         base_url=config.public_url or f"http://{settings.host}:{settings.port}",
     )
+    add_messenger(runtime, CHANNEL_OBJECT)
 
 
 PACKAGE = Package(

@@ -9,7 +9,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cases import Action
 from channels.wechat.const import DEFAULT_API_BASE
-from channels.wechat.templates import Template
+from channels.wechat.templates import PURPOSE_FALLBACK, Template
+from core.messaging import Purpose
 
 
 class MPConfig(BaseSettings):
@@ -85,7 +86,7 @@ class MPProfile(BaseModel):
     @field_validator("templates")
     @classmethod
     def _moves(cls, value: dict[str, SubscribeTemplate]) -> dict[str, SubscribeTemplate]:
-        known = {a.value for a in Action} | {"default"}
+        known = {a.value for a in Action} | {p.value for p in Purpose} | {"default"}
         unknown = sorted(set(value) - known)
         if unknown:
             raise ValueError(f"not a move: {unknown}; use one of {sorted(known)}")
@@ -94,6 +95,13 @@ class MPProfile(BaseModel):
     def template_for(self, action: str) -> SubscribeTemplate | None:
         """The template of a move, or the default one."""
         return self.templates.get(action) or self.templates.get("default")
+
+    def template_for_purpose(self, purpose: Purpose) -> SubscribeTemplate | None:
+        """The template of an invitation (no default: a move's wording would not fit)."""
+        fallback = PURPOSE_FALLBACK.get(purpose)
+        return self.templates.get(purpose.value) or (
+            self.templates.get(fallback.value) if fallback else None
+        )
 
     def template_ids(self) -> set[str]:
         return {t.template_id for t in self.templates.values()}

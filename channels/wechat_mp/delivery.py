@@ -12,12 +12,13 @@ from tortoise.expressions import F
 from cases import ReporterNotice, case_view, citizen_viewer, deps_of
 from channels.wechat import WeChatError
 from channels.wechat.const import QUOTA, UNREACHABLE
-from channels.wechat.templates import notice_values
+from channels.wechat.templates import invitation_values, notice_values
 from channels.wechat_mp.account import program_of
 from channels.wechat_mp.const import REFUSED, Delivered
 from channels.wechat_mp.models import MpDelivery, Quota
 from channels.wechat_mp.security import openid_of
 from core.jobs.registry import JobContext, RetryAfter
+from core.messaging import Invitation, Reach
 
 QUOTA_WAIT_S = 3600
 
@@ -85,3 +86,34 @@ async def _record(
         errcode=errcode,
         detail=detail[:200],
     )
+
+
+async def invite(ctx: JobContext, invitation: Invitation) -> tuple[Reach, str]:
+    """Send an invitation (a 回访) as a subscribe message, only while one is allowed: with
+    no template or no authorisation left the caller tries the reporter's next channel."""
+    program = program_of(ctx.runtime)
+    template = program.profile.template_for_purpose(invitation.purpose)
+    openid = await openid_of(invitation.citizen_id)
+    if template is None or openid is None:
+        return Reach.UNREACHABLE, "无回访订阅消息模板" if template is None else "市民未登录小程序"
+    if not await _spend(invitation.citizen_id, template.template_id):
+        return Reach.UNREACHABLE, "市民未授权（或已用完）回访订阅消息"
+    values = invitation_values(invitation, city=ctx.settings.profile.name)
+    try:
+        await program.client(ctx.runtime).send_subscribe(
+            openid,
+            template.template_id,
+            template.filled(values),
+            page=invitation.mp_page or None,
+            state=program.config.state,
+        )
+    except WeChatError as err:
+        if err.errcode == REFUSED or err.errcode in UNREACHABLE:
+            await Quota.filter(
+                citizen_id=invitation.citizen_id, template_id=template.template_id
+            ).update(remaining=0, long_term=False)
+            return Reach.UNREACHABLE, f"微信：{err.errcode} {err.errmsg}"
+        if err.errcode in QUOTA:
+            raise RetryAfter(QUOTA_WAIT_S, f"WeChat quota {err.errcode}", counts=False) from err
+        raise  # retried; the spent authorisation comes back with the rollback
+    return Reach.SENT, "小程序订阅消息"

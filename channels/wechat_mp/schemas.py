@@ -60,6 +60,7 @@ class MpReportIn(BaseModel):
     category_code: Text | None = Field(None, max_length=16, description="from the picker")
     description: Text = Field("", max_length=2000)
     address: Text = Field("", max_length=200)
+    no_callback: bool = Field(False, description="不需要回访: no satisfaction callback afterwards")
 
 
 class MpReportOut(BaseModel):

@@ -153,6 +153,7 @@ async def report(
             location=location,
             address=body.address,
             attachments=tuple(body.photos),
+            no_callback=body.no_callback,
         ),
         deps=deps,
     )

@@ -19,6 +19,7 @@ from channels.wechat_oa.protocol import WeChatProtocol
 from core.config import Settings, format_errors
 from core.errors import ConfigError
 from core.jobs.registry import JobContext
+from core.messaging import Invitation, Reach, add_messenger
 from core.packages import Package, config_of
 from core.runtime import Runtime
 
@@ -46,6 +47,12 @@ class OfficialAccountChannel:
         from channels.wechat_oa.delivery import notify
 
         await notify(ctx, notice)
+
+    async def invite(self, ctx: JobContext, invitation: Invitation) -> tuple[Reach, str]:
+        """A 回访 invitation and the like (core.messaging.Messenger)."""
+        from channels.wechat_oa.delivery import invite
+
+        return await invite(ctx, invitation)
 
 
 CHANNEL_OBJECT = OfficialAccountChannel()
@@ -78,6 +85,7 @@ def _configure(runtime: Runtime) -> None:
         protocol=WeChatProtocol(config),
         base_url=config.public_url or f"http://{settings.host}:{settings.port}",
     )
+    add_messenger(runtime, CHANNEL_OBJECT)
 
 
 PACKAGE = Package(

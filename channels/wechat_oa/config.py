@@ -9,7 +9,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cases import Action
 from channels.wechat.const import DEFAULT_API_BASE
-from channels.wechat.templates import Template
+from channels.wechat.templates import PURPOSE_FALLBACK, Template
+from core.messaging import Purpose
 
 DEFAULT_TEMPLATE: Final = "default"  # the template of every move that has none of its own
 
@@ -81,14 +82,15 @@ class OAProfile(BaseModel):
         default_factory=dict,
         description="per move (register, reject, dispatch, handle, close, reopen…, or "
         "'default'): the template message it is told by; a move without one is told "
-        "by a 客服消息 while the 48-hour window is open",
+        "by a 客服消息 while the 48-hour window is open; 'survey', 'survey_reminder' and "
+        "'survey_review': the 回访 invitation, its reminder, the decision on a 不满意",
     )
     welcome: str = Field("", max_length=600, description="extra words for new followers")
 
     @field_validator("templates")
     @classmethod
     def _moves(cls, value: dict[str, Template]) -> dict[str, Template]:
-        known = {a.value for a in Action} | {DEFAULT_TEMPLATE}
+        known = {a.value for a in Action} | {p.value for p in Purpose} | {DEFAULT_TEMPLATE}
         unknown = sorted(set(value) - known)
         if unknown:
             raise ValueError(f"not a move: {unknown}; use one of {sorted(known)}")
@@ -97,3 +99,10 @@ class OAProfile(BaseModel):
     def template_for(self, action: str) -> Template | None:
         """The template of a move, or the default one."""
         return self.templates.get(action) or self.templates.get(DEFAULT_TEMPLATE)
+
+    def template_for_purpose(self, purpose: Purpose) -> Template | None:
+        """The template of an invitation (no default: a move's wording would not fit)."""
+        fallback = PURPOSE_FALLBACK.get(purpose)
+        return self.templates.get(purpose.value) or (
+            self.templates.get(fallback.value) if fallback else None
+        )

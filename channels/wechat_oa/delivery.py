@@ -23,12 +23,13 @@ from cases import (
 )
 from channels.wechat import WeChatError
 from channels.wechat.const import QUOTA, UNREACHABLE
-from channels.wechat.templates import Template, notice_values
+from channels.wechat.templates import Template, invitation_values, notice_values
 from channels.wechat_oa import messages
 from channels.wechat_oa.account import OfficialAccount, account_of
 from channels.wechat_oa.const import CUSTOM_WINDOW_S, DeliveryStatus
 from channels.wechat_oa.models import Delivery, Follower
 from core.jobs.registry import JobContext, RetryAfter
+from core.messaging import Invitation, Reach
 
 log = logging.getLogger(__name__)
 QUOTA_WAIT_S = 3600  # a daily quota comes back at midnight; look again every hour
@@ -122,3 +123,36 @@ async def _record(
     )
     if status != DeliveryStatus.SENT:
         log.info("notice %s of case %s: %s (%s)", ctx.outbox_id, notice.case_id, status, errcode)
+
+
+async def invite(ctx: JobContext, invitation: Invitation) -> tuple[Reach, str]:
+    """Send an invitation with its link (a 回访): its template, else a 客服消息 in the window."""
+    account = account_of(ctx.runtime)
+    follower = await Follower.get_or_none(citizen_id=invitation.citizen_id)
+    if follower is None or not follower.subscribed:
+        return Reach.UNREACHABLE, "市民已取消关注" if follower else "市民未关注本公众号"
+    template = account.profile.template_for_purpose(invitation.purpose)
+    client = account.client(ctx.runtime)
+    try:
+        if template is not None:
+            values = invitation_values(invitation, city=ctx.settings.profile.name)
+            await client.send_template(
+                follower.openid,
+                template.template_id,
+                template.filled(values),
+                url=invitation.url,
+                client_msg_id=f"cityloop-{invitation.key}",
+            )
+            return Reach.SENT, "公众号模板消息"
+        if _window_open(follower):
+            await client.send_text(follower.openid, messages.invitation(invitation))
+            return Reach.SENT, "公众号客服消息"
+        return Reach.UNREACHABLE, "无回访模板且超过48小时"
+    except WeChatError as err:
+        if err.errcode in UNREACHABLE:
+            if err.errcode == 43004:
+                await Follower.filter(id=follower.id).update(subscribed=False)
+            return Reach.UNREACHABLE, f"微信：{err.errcode} {err.errmsg}"
+        if err.errcode in QUOTA:
+            raise RetryAfter(QUOTA_WAIT_S, f"WeChat quota {err.errcode}", counts=False) from err
+        raise

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from cases import ACTION_NAMES, STATUS_NAMES, Action, CaseStatus, CaseView
+from core.messaging import Invitation
 from core.timeutil import to_local
 
 HOW_TO = (
@@ -137,3 +138,8 @@ def progress(view: CaseView, action: Action, status: CaseStatus, text: str | Non
 
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def invitation(invitation: Invitation) -> str:
+    """A 客服消息 with an invitation's words and its link."""
+    return f'{invitation.text}\n<a href="{invitation.url}">点击这里评价</a>'
