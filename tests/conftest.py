@@ -16,12 +16,13 @@ from typing import Any
 
 import asyncpg
 import pytest
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 
 from core.auth.service import configure_hasher
 from core.config import Settings, load_settings
 from core.db import database
 from core.web import create_app
+from tests.channels.wechat_server import FakeWeChatAPI
 
 PG_URL = os.environ.get("CITYLOOP_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("CITYLOOP_TEST_REDIS_URL")
@@ -124,3 +125,14 @@ async def db(settings: Settings) -> AsyncIterator[None]:
 async def client(aiohttp_client: Any, settings: Settings) -> TestClient[Any, Any]:
     """A running app on a real socket, with its own database; models can be queried too."""
     return await aiohttp_client(create_app(settings))  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+async def wechat_api() -> AsyncIterator[tuple[FakeWeChatAPI, str]]:
+    """WeChat's API host, faked on a real port, and its base URL (CITYLOOP_WECHAT_API_BASE):
+    for the channels' tests and for the packages that reach citizens through them."""
+    fake = FakeWeChatAPI()
+    server = TestServer(fake.app())
+    await server.start_server()
+    yield fake, str(server.make_url("")).rstrip("/")
+    await server.close()

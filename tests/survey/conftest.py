@@ -29,7 +29,6 @@ from core.web.keys import GRIDS, RUNTIME
 from survey.config import SurveyConfig
 from survey.models import Survey
 from tests.cases.helpers import City
-from tests.channels.conftest import wechat_api  # noqa: F401  (the fixture)
 from tests.channels.wechat_mp.conftest import MP_PROFILE, OA_APP_ID, Phone, mp_settings
 from tests.channels.wechat_oa.conftest import TEMPLATES, run_due_jobs
 from tests.channels.wechat_server import APP_SECRET, FakeWeChatAPI
@@ -44,11 +43,12 @@ MP_SURVEY = {
     "data": {"character_string1": "{number}", "thing2": "{action}"},
 }
 SECRET = "test-survey-secret-0123456789abcdef"
+MP_TEMPLATES: dict[str, Any] = dict(MP_PROFILE["templates"])  # type: ignore[call-overload]
 
 
-def local(*args: int) -> dt.datetime:
+def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
     """A local (Asia/Shanghai) instant."""
-    return dt.datetime(*args, tzinfo=TZ)  # type: ignore[misc]
+    return dt.datetime(year, month, day, hour, minute, tzinfo=TZ)
 
 
 @dataclass
@@ -82,9 +82,11 @@ class Town:
         await OutboxItem.filter(status=OutboxStatus.PENDING).update(available_at=timezone.now())
         return await run_due_jobs(self.client)
 
-    async def follower(self, name: str) -> tuple[int, dict[str, str]]:
+    async def follower(self, name: str, union_id: str | None = None) -> tuple[int, dict[str, str]]:
         """A 公众号 follower (as a subscribe event makes one) and their token."""
-        person = await citizen_identity(channel="wechat_oa", external_id=f"o{name:_<27}")
+        person = await citizen_identity(
+            channel="wechat_oa", external_id=f"o{name:_<27}", union_id=union_id
+        )
         await Follower.create(openid=person.external_id, citizen_id=person.id, subscribed=True)
         token, _ = await issue_token(citizen=person, ttl=dt.timedelta(days=30))
         return person.id, {"Authorization": f"Bearer {token}"}
@@ -94,6 +96,17 @@ class Town:
         person = await citizen_identity(channel="hotline", external_id=number)
         token, _ = await issue_token(citizen=person, ttl=dt.timedelta(days=30))
         return person.id, {"Authorization": f"Bearer {token}"}
+
+    async def mp_report(self, who: dict[str, str]) -> int:
+        """A report from the 小程序; the case id."""
+        status, out = await self.phone.report(
+            who,
+            idempotency_key=uuid.uuid4().hex,
+            location=await self.phone.gcj02(2),
+            description="人行道上垃圾堆积",
+        )
+        assert status == 201, out
+        return int(out["case_id"])
 
     async def report(self, who: dict[str, str], street: int = 2, **extra: Any) -> int:
         """A citizen's report through the centre's API; the case id."""
@@ -131,7 +144,7 @@ def survey_settings(
     profile = configured.profile.model_dump()
     profile["channels"] = {
         "wechat_oa": {"templates": {**TEMPLATES["templates"], "survey": OA_SURVEY}},
-        "wechat_mp": {**MP_PROFILE, "templates": {**MP_PROFILE["templates"], "survey": MP_SURVEY}},
+        "wechat_mp": {**MP_PROFILE, "templates": {**MP_TEMPLATES, "survey": MP_SURVEY}},
     }
     profile["survey"] = survey or {}
     oa = configured.package_configs["wechat_oa"].model_copy(

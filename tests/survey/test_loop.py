@@ -1,4 +1,4 @@
-"""The whole 回访 loop through the 公众号: 结案 → asked the next working day → answered → figures."""
+"""The 回访 loop through the 公众号: 结案 → asked the next working day → answered → figures."""
 
 from __future__ import annotations
 
