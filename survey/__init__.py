@@ -47,13 +47,15 @@ async def _setup(runtime: Runtime) -> None:
 PACKAGE = Package(
     name=NAME,
     title="回访（满意度回访、不满意重办、满意率统计）",
-    routes=("survey.views",),
+    routes=("survey.handlers", "survey.views"),
     jobs=("survey.jobs",),
     models=("survey.models",),
     requires=("cases",),
     config=SurveyConfig,
     configure=_configure,
     setup=_setup,
+    demo_hint="回访: a closed case is asked the next working day at 09:00; a profile with "
+    "[survey] after_workdays = 0 (CITYLOOP_CITY_PROFILE) asks at once",
 )
 
 __all__ = ["PACKAGE", "SURVEY", "SurveyDeps"]

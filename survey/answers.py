@@ -44,9 +44,8 @@ async def by_token(runtime: Runtime, token: str) -> Survey:
 
 
 def questions_of(runtime: Runtime, survey: Survey) -> Questions:
-    """The wording the survey was made with (the default, if the profile dropped it)."""
-    profile = survey_of(runtime).profile
-    return profile.questions.get(survey.questions_key) or profile.questions["default"]
+    """The wording the survey was made with."""
+    return survey_of(runtime).profile.wording(survey.questions_key)
 
 
 async def answer(
@@ -108,14 +107,15 @@ async def call(runtime: Runtime, survey_id: int, given: CallIn, *, agent: Princi
     if survey is None:
         raise NotFound(f"no callback survey {survey_id}", message="没有这条回访电话任务")
     if given.answer is not None:
-        answered = await answer(runtime, survey, given.answer, agent=agent)
-        await SurveyAttempt.create(
-            survey_id=survey.id,
-            via=Via.CALLBACK,
-            outcome=Attempt.SENT,
-            detail=given.note,
-            agent_id=agent.id,
-        )
+        async with in_transaction():  # the answer and the call's record, or neither
+            answered = await answer(runtime, survey, given.answer, agent=agent)
+            await SurveyAttempt.create(
+                survey_id=survey.id,
+                via=Via.CALLBACK,
+                outcome=Attempt.ANSWERED,
+                detail=given.note or "已接通",
+                agent_id=agent.id,
+            )
         return answered
     _check_open(survey, deps_of(runtime).now())
     async with in_transaction():

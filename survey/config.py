@@ -155,6 +155,10 @@ class SurveyProfile(BaseModel):
             return start <= at < end
         return at >= start or at < end  # across midnight (the usual case)
 
+    def wording(self, key: str) -> Questions:
+        """The wording a survey was made with (the default, if the profile dropped it since)."""
+        return self.questions.get(key) or self.questions["default"]
+
     def questions_for(self, *, category_code: str | None, source: str) -> tuple[str, Questions]:
         """The wording for a case: its category's, else its source's, else the default."""
         for key in (category_code, source):

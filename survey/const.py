@@ -64,6 +64,7 @@ class Attempt(StrEnum):
     SENT = "sent"
     UNREACHABLE = "unreachable"
     NO_ANSWER = "no_answer"  # an agent called and nobody answered
+    ANSWERED = "answered"  # an agent called and recorded the answer
 
 
 # Outbox kinds (jobs.py); the subscribers are survey.schedule and survey.void.

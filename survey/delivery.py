@@ -102,14 +102,7 @@ async def _reach(
     purpose = Purpose.SURVEY_REMINDER if reminder else Purpose.SURVEY
     for way in ways:
         reach, detail = await _try(ctx, deps, survey, citizen, way, token, purpose)
-        await SurveyAttempt.create(
-            survey_id=survey.id,
-            outbox_id=ctx.outbox_id,
-            via=way,
-            reminder=reminder,
-            outcome=Attempt.SENT if reach == Reach.SENT else Attempt.UNREACHABLE,
-            detail=detail[:200],
-        )
+        await _record(ctx, survey, way, reach, detail, reminder=reminder)
         if reach == Reach.SENT:
             return way
     return None
@@ -148,20 +141,25 @@ async def _try(
     token: str,
     purpose: Purpose,
 ) -> tuple[Reach, str]:
-    questions = (
-        deps.profile.questions.get(survey.questions_key) or deps.profile.questions["default"]
-    )
+    questions = deps.profile.wording(survey.questions_key)
     text = messages.invitation(questions, survey.number, reminder=purpose != Purpose.SURVEY)
     if way == Via.CALLBACK:
         return Reach.SENT, "已生成回访电话任务"
     if way == Via.SMS:
-        phone = phone_of(citizen)
-        if phone is None:
-            return Reach.UNREACHABLE, "无手机号"
-        sms = messages.sms(text, deps.answer_url(token))
-        key = f"survey-{survey.id}-{survey.asks}"
-        return await deps.sms.send(ctx, phone=phone, text=sms, key=key)
+        return await _sms(ctx, deps, citizen, text, token, key=f"survey-{survey.id}-{survey.asks}")
     return await _send(ctx, deps, survey, citizen, way, token, text, purpose, questions.title)
+
+
+async def _sms(
+    ctx: JobContext, deps: SurveyDeps, citizen: Citizen, text: str, token: str, *, key: str
+) -> tuple[Reach, str]:
+    """Through the city's SMS provider, with the link."""
+    phone = phone_of(citizen)
+    if phone is None:
+        return Reach.UNREACHABLE, "无手机号"
+    return await deps.sms.send(
+        ctx, phone=phone, text=messages.sms(text, deps.answer_url(token)), key=key
+    )
 
 
 async def _send(
@@ -228,23 +226,23 @@ async def tell_review(ctx: JobContext, survey_id: int) -> None:
         expires_at=deps_of(ctx).now() + dt.timedelta(days=REVIEW_VIEW_DAYS),
     )
     if survey.via == Via.SMS:
-        phone = phone_of(citizen)
-        reach, detail = (
-            await deps.sms.send(
-                ctx,
-                phone=phone,
-                text=messages.sms(text, deps.answer_url(token)),
-                key=f"survey-{survey.id}-review",
-            )
-            if phone
-            else (Reach.UNREACHABLE, "无手机号")
+        reach, detail = await _sms(
+            ctx, deps, citizen, text, token, key=f"survey-{survey.id}-review"
         )
     else:
         reach, detail = await _send(ctx, deps, survey, citizen, survey.via, token, text)
+    await _record(ctx, survey, survey.via, reach, "研判结果：" + detail)
+
+
+async def _record(
+    ctx: JobContext, survey: Survey, via: str, reach: Reach, detail: str, *, reminder: bool = False
+) -> None:
+    """One row of the audit trail: which way, whether it went, why not."""
     await SurveyAttempt.create(
         survey_id=survey.id,
         outbox_id=ctx.outbox_id,
-        via=survey.via,
+        via=via,
+        reminder=reminder,
         outcome=Attempt.SENT if reach == Reach.SENT else Attempt.UNREACHABLE,
-        detail=("研判结果：" + detail)[:200],
+        detail=detail[:200],
     )

@@ -101,6 +101,22 @@ class SurveyOut(BaseModel):
     reopened: bool = Field(description="a justified 不满意 sent the case back (重办)")
 
 
+class AttemptOut(BaseModel):
+    """One try to reach the reporter."""
+
+    via: str
+    reminder: bool
+    outcome: str = Field(description="sent, unreachable; for calls no_answer or answered")
+    detail: str
+    at: LocalDatetime
+
+
+class SurveyDetail(SurveyOut):
+    """One survey with every try to reach its reporter (the audit trail)."""
+
+    attempts: list[AttemptOut]
+
+
 class SurveyQuery(BaseModel):
     """Filters of the survey lists."""
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
+import pytest
+
 from survey.const import SurveyStatus
 from survey.models import Survey, SurveyAttempt
-from tests.survey.conftest import Town, local
+from tests.survey.conftest import Town, local, make_town
 
 
 def asked(town: Town, template: str = "TPL_SURVEY") -> list[dict[str, Any]]:
@@ -139,3 +142,40 @@ async def test_merged_duplicates_each_reporter_asked_and_counted_once(town: Town
         0.5,
     )
     assert re.fullmatch(r".+", row["name"]) and row["key"] == "E06010"
+
+
+@pytest.mark.parametrize(
+    ("closed", "not_yet", "asked_at"),
+    [
+        # The day before National Day: asked on the first working day after it.
+        (local(2026, 9, 30, 16, 0), local(2026, 10, 7, 12, 0), local(2026, 10, 8, 9, 0)),
+        # The Friday after it: the next day is a 调休 working Saturday.
+        (local(2026, 10, 9, 16, 0), local(2026, 10, 10, 8, 59), local(2026, 10, 10, 9, 0)),
+    ],
+)
+async def test_holidays_and_working_saturdays_on_the_way_to_the_citizen(
+    town: Town, closed: dt.datetime, not_yet: dt.datetime, asked_at: dt.datetime
+) -> None:
+    _, me = await town.follower("lily")
+    cid = await town.report(me)
+    await town.close(cid, closed)
+    await town.advance(not_yet)
+    assert asked(town) == []
+    await town.advance(asked_at)
+    (sent,) = asked(town)
+    assert sent["touser"] == "olily_______________________"
+    (survey,) = await town.surveys(cid)
+    assert (survey.asked_at, survey.status) == (asked_at, "asked")
+
+
+async def test_nothing_is_sent_in_the_quiet_hours(
+    aiohttp_client: Any, settings: Any, wechat_api: Any
+) -> None:
+    town = await make_town(aiohttp_client, settings, wechat_api, {"after_workdays": 0})
+    _, me = await town.follower("nina")
+    cid = await town.report(me)
+    await town.close(cid, local(2026, 11, 30, 22, 30))  # asked "at once", but it is night
+    await town.advance(local(2026, 12, 1, 7, 59))
+    assert asked(town) == []
+    await town.advance(local(2026, 12, 1, 8, 0))
+    assert len(asked(town)) == 1

@@ -82,3 +82,47 @@ async def test_the_logging_sms_provider_never_logs_the_number(
         await town.advance(TUESDAY_9)
     assert (await town.surveys(cid))[0].via == "sms"
     assert "137****9999" in caplog.text and "13700009999" not in caplog.text
+
+
+async def test_a_malformed_form_is_refused_clearly(town: Town) -> None:
+    _, me = await town.follower("mona")
+    cid = await town.report(me)
+    await town.close(cid, MONDAY)
+    await town.advance(TUESDAY_9)
+    (sent,) = [t for t in town.api.templates() if t["template_id"] == "TPL_SURVEY"]
+    path = "/survey/" + str(sent["url"]).rsplit("/", 1)[1]
+    tries = [
+        ({"Content-Type": "multipart/form-data"}, b"--x\r\n", 415, "unsupported_content_type"),
+        ({"Content-Type": "text/plain"}, b"answer=satisfied", 415, "unsupported_content_type"),
+        (
+            {"Content-Type": "application/x-www-form-urlencoded"},
+            b"answer=\xff\xfe",
+            400,
+            "malformed_form",
+        ),
+        (
+            {"Content-Type": "application/x-www-form-urlencoded"},
+            b"comment=" + b"x" * 20_000,
+            413,
+            "payload_too_large",
+        ),
+    ]
+    for headers, body, status, code in tries:
+        r = await town.client.post(path, data=body, headers=headers)
+        assert (r.status, (await r.json())["code"]) == (status, code), headers
+    assert (await town.surveys(cid))[0].status == "asked"
+
+
+async def test_the_detail_shows_every_try_to_those_who_may_see_it(town: Town) -> None:
+    survey_id = await answered(town, "13911115555", "basic")
+    r = await town.client.get(
+        f"/api/v1/surveys/{survey_id}", headers=await town.city.login("shift_lead")
+    )
+    detail = await r.json()
+    assert r.status == 200 and detail["answer"] == "basic"
+    assert [(a["via"], a["outcome"]) for a in detail["attempts"]] == [
+        ("callback", "sent"),  # the task was put on the agents' list
+        ("callback", "answered"),
+    ]
+    status, err = await town.city.get(f"/api/v1/surveys/{survey_id}", "handler_sz")
+    assert (status, err["code"]) == (404, "not_found")
