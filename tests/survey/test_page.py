@@ -11,13 +11,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from playwright.async_api import async_playwright
+from playwright.async_api import ViewportSize, async_playwright
 
 from tests.survey.conftest import Town, local
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "artifacts"
-PHONE = {"width": 390, "height": 844}  # a common phone's CSS viewport
+PHONE: ViewportSize = {"width": 390, "height": 844}  # a common phone's CSS viewport
 FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -47,7 +47,10 @@ async def test_answer_page_in_a_phone_browser(town: Town) -> None:
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         context = await browser.new_context(
-            viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
+            viewport=PHONE,
+            device_scale_factor=2,
+            is_mobile=True,
+            has_touch=True,
             java_script_enabled=False,  # what the page needs works without it
             locale="zh-CN",
         )

@@ -28,7 +28,7 @@ async def answered(town: Town, number: str, answer: str) -> int:
         headers=await town.city.login("agent"),
     )
     assert r.status == 200, await r.text()
-    return survey.id
+    return int(survey.id)
 
 
 async def test_departments_see_their_own_and_phones_are_masked(town: Town) -> None:
