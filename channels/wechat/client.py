@@ -146,7 +146,13 @@ class WeChatClient:
                 return shared.value
             if await self._kv.add(lock, "1", ttl_s=TOKEN_LOCK_S):
                 try:
-                    token = await self._fetch_token()
+                    # Look again under the lock: the last holder may have stored its token
+                    # between our look above and our taking the lock.
+                    shared = await self._cached()
+                    if shared is not None and shared.fresh() and shared.value != stale:
+                        token = shared
+                    else:
+                        token = await self._fetch_token()
                 finally:
                     await self._kv.delete(lock)
                 self._memory = token
