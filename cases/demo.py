@@ -38,8 +38,9 @@ REPORTS: Final[tuple[tuple[str, Source, str | None, str, int, tuple[str, ...]], 
         (Action.HANDLE, CHECK_PASSED, Action.CLOSE),
     ),
     ("p4", Source.GRID_APP, "E09006", "早市占道经营，影响行人通行", 14, ()),
-    ("c1", Source.WECHAT_OA, None, "路边有一堆垃圾没人清理，味道很大", 3, ()),
-    ("c2", Source.WECHAT_MP, None, "人行道上的雨水井盖丢了，很危险", 18, ()),
+    # 受理'd: a public report with a place then goes to 核实.
+    ("c1", Source.WECHAT_OA, None, "路边有一堆垃圾没人清理，味道很大", 3, (Action.ACCEPT,)),
+    ("c2", Source.WECHAT_MP, None, "人行道上的雨水井盖丢了，很危险", 18, (Action.ACCEPT,)),
     ("c3", Source.WEB, None, "路灯不亮好几天了", 22, ()),
     (
         "h1",
@@ -54,6 +55,7 @@ NOTES: Final = {
     Action.HANDLE: "演示：已处置",
     Action.CLOSE: "演示：结案",
     Action.REGISTER: "演示：立案",
+    Action.ACCEPT: "演示：受理",
 }
 
 
@@ -123,6 +125,6 @@ async def _walk(case_id: int, moves: tuple[str, ...], deps: Deps, settings: Sett
             await transition(case_id, Action.CHECK_RESULT, passed, actor=None, deps=deps)
             continue
         photos = (await _after_photo(settings),) if action == Action.HANDLE else ()
-        # The demo's moves (立案, 处置, 结案) need nothing beyond a note and photos.
+        # The demo's moves (受理, 立案, 处置, 结案) need nothing beyond a note and photos.
         inputs = TRANSITIONS[action].input(note=NOTES.get(action, ""), attachments=photos)
         await transition(case_id, action, inputs, actor=None, deps=deps)

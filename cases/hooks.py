@@ -6,12 +6,16 @@ implementation, replaced in the profile by `[hooks] <name> = "module:attribute"`
 
 - case number format: `workflow.case_number`, default `"{date:%Y%m%d}{id:08d}"` (the local
   date, then the row id); `{city}` is the 行政区划代码.
-- who hears of which move: `workflow.told_reporter` (default 立案, 不予立案, 派遣, 处置, 结案,
-  作废, 重办) and `workflow.told_department` (派遣, 返工, 重办, 恢复, 督办); a task always
+- who hears of which move: `workflow.told_reporter` (default 受理, 立案, 不予立案, 派遣, 处置,
+  结案, 作废, 重办) and `workflow.told_department` (派遣, 返工, 重办, 恢复, 督办); a task always
   tells its inspector (or the centre, when the grid has none), lateness tells its owner.
-- what a citizen sees of the timeline: `workflow.citizen_sees` (default 上报, 合并, 核实, 立案,
-  不予立案, 派遣, 处置, 返工, 结案, 作废, 重办; never staff notes, actors or internal data).
-- which public sources get a 核实 first: `workflow.verify_sources` (wechat_oa, wechat_mp, web).
+- what a citizen sees of the timeline: `workflow.citizen_sees` (default 上报, 合并, 受理, 核实,
+  立案, 不予立案, 派遣, 处置, 返工, 结案, 作废, 重办; never staff notes, actors or internal data).
+- 受理 is a person's: a new report waits for it (verify, register and reject of a new report
+  write it first, naming the same person); `workflow.auto_accept` names sources the system
+  accepts at intake (default none).
+- which public sources go to 核实 once 受理'd: `workflow.verify_sources` (wechat_oa, wechat_mp,
+  web; when the report has a place, hence a grid).
 - 自动立案 / 自动派遣 per source: `categories.<code>.auto_register` / `auto_dispatch` (none).
 - which inspector gets a 核实/核查 task: the named hook `hooks.inspector`, an
   `InspectorChooser`; default `FirstAssigned`, the grid's first assigned inspector.

@@ -267,7 +267,8 @@ async def _first_moves(
     deps: Deps,
     reporters: Reporters,
 ) -> tuple[Case, list[int]]:
-    """自动立案/自动派遣 where the profile allows it for this source; else 核实 for public ones."""
+    """自动立案/自动派遣 where the profile allows it for this source; else 自动受理 where the
+    city wants it; else the report waits for a person's 受理."""
     rules = deps.policy.for_category(category.code) if category else None
     ids: list[int] = []
     if rules is not None and draft.source in rules.auto_register:
@@ -282,11 +283,12 @@ async def _first_moves(
         if draft.source in rules.auto_dispatch:
             case, more = await _auto_dispatch(case, deps, reporters)
             ids += more
-    elif draft.source in deps.policy.workflow.verify_sources and place is not None:
+    elif draft.source in deps.policy.workflow.auto_accept:
+        # 自动受理 where the city wants it (a public report with a place then goes to 核实).
         case, ids = await apply_in_transaction(
             case,
-            Action.VERIFY,
-            NoteIn(note="自动派发核实"),
+            Action.ACCEPT,
+            NoteIn(note="自动受理"),
             actor=None,
             deps=deps,
             reporters=reporters,

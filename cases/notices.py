@@ -44,6 +44,8 @@ async def reporter_rows(payload: dict[str, Any], hints: Mapping[str, Any]) -> li
     # A message from the centre is for the reporters whatever the city chose to tell them.
     if event.action not in _workflow(hints).told_reporter and event.action != Action.MESSAGE:
         return []
+    if event.action == Action.ACCEPT and event.data.get("part_of"):
+        return []  # a 受理 written with a 立案 or 不予立案: they hear of that decision
     known = hints.get("reporters")
     if known is None:
         rows = (

@@ -67,7 +67,12 @@ class Workflow(BaseModel):
 
     verify_sources: frozenset[Source] = Field(
         frozenset({Source.WECHAT_OA, Source.WECHAT_MP, Source.WEB}),
-        description="public sources whose reports get a 核实 task before 立案",
+        description="public sources whose reports go to 核实 once 受理'd (when they have a place)",
+    )
+    auto_accept: frozenset[Source] = Field(
+        frozenset(),
+        description="sources whose reports the system accepts at intake (自动受理; the timeline "
+        "names the system); default none: a person 受理s every report (GB/T 30428.8)",
     )
     check_after_handle: bool = Field(True, description="a 核查 task after every 处置")
     task_minutes: int = Field(30, ge=1, description="deadline of 核实/核查 tasks (wall clock)")
@@ -115,6 +120,7 @@ class Workflow(BaseModel):
             {
                 Action.REPORT,
                 Action.DUPLICATE,
+                Action.ACCEPT,
                 Action.VERIFY,
                 Action.REGISTER,
                 Action.REJECT,

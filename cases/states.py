@@ -11,7 +11,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from cases import effects
-from cases.const import ACTION_NAMES, OPEN_STATUSES, STATUS_NAMES, Action, CaseStatus
+from cases.const import ACTION_NAMES, OPEN_STATUSES, STATUS_NAMES, Action, CaseStatus, Stage
 from cases.deps import Deps
 from cases.errors import CaseChanged, InvalidTransition
 from cases.models import Case, CaseEvent
@@ -148,6 +148,65 @@ async def apply_in_transaction(
     if not isinstance(case, Case):
         case = await _load(case)
     _check_state(case, action, move, inputs)
+    ids: list[int] = []
+    if action in _DECIDING and actor is not None and unaccepted(case):
+        # 受理 comes first (GB/T 30428.8): a person deciding a new report accepts it too
+        # (自动立案 of an inspector's report is the city's rule, not a 受理 decision).
+        case, ids = await _apply(
+            case,
+            Action.ACCEPT,
+            NoteIn(),
+            actor=actor,
+            deps=deps,
+            reporters=reporters,
+            data={"part_of": action.value},
+        )
+    case, more = await _apply(case, action, inputs, actor=actor, deps=deps, reporters=reporters)
+    ids += more
+    if action == Action.ACCEPT and _verify_next(case, deps):
+        case, more = await _apply(
+            case,
+            Action.VERIFY,
+            NoteIn(note="受理后派发核实"),
+            actor=None,
+            deps=deps,
+            reporters=reporters,
+        )
+        ids += more
+    return case, ids
+
+
+# The moves that decide a new report: each is a 受理 as well, when none was written yet.
+_DECIDING: Final = frozenset({Action.VERIFY, Action.REGISTER, Action.REJECT})
+
+
+def unaccepted(case: Case) -> bool:
+    """Whether a case waits for its 受理 (a new report: its 受理 clock runs)."""
+    return case.status == CaseStatus.REPORTED and case.stage == Stage.ACCEPT
+
+
+def _verify_next(case: Case, deps: Deps) -> bool:
+    """After 受理, a public source's report with a place goes to 核实 (workflow.verify_sources)."""
+    return (
+        case.status == CaseStatus.REPORTED
+        and case.source in deps.policy.workflow.verify_sources
+        and case.grid_id is not None
+    )
+
+
+async def _apply(
+    case: Case,
+    action: Action,
+    inputs: ActionIn,
+    *,
+    actor: Principal | None,
+    deps: Deps,
+    reporters: Reporters | None,
+    data: dict[str, Any] | None = None,
+) -> tuple[Case, list[int]]:
+    """One move: its plan, the case row, the timeline row (with `data` beside the plan's),
+    its effects."""
+    move = TRANSITIONS[action]
     plan = await effects.plan(case, action, inputs, actor=actor, deps=deps)
     target = plan.status or case.status
     if target != case.status and target not in {move.target, *move.alternatives}:
@@ -163,7 +222,7 @@ async def apply_in_transaction(
         actor_id=actor.id if actor and actor.is_staff else None,
         actor_kind=actor.kind if actor else "system",
         note=inputs.note,
-        data=plan.event_data | task,
+        data=plan.event_data | task | (data or {}),
     )
     for name, value in written.items():
         setattr(case, name, value)

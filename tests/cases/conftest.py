@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,12 +14,14 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from core.auth.service import configure_hasher
-from core.config import Settings, load_settings
+from core.config import CityProfile, Settings, load_settings
 from core.db import database
 from core.demo import seed_demo
 from core.web import create_app
 from core.web.keys import GRIDS
 from tests.cases.helpers import City
+
+MakeCity = Callable[..., Awaitable[City]]
 
 
 @pytest.fixture
@@ -84,3 +87,17 @@ async def quick_city(
         passwords = {u: p for u, p, _ in await seed_demo(settings)}
     await client.app[GRIDS].refresh(force=True)
     return City(client, settings, dict(passwords))
+
+
+@pytest.fixture
+def city_with(settings: Settings, aiohttp_client: Any) -> MakeCity:
+    """A demo city behind an app whose profile has these sections."""
+
+    async def make(**sections: Any) -> City:
+        local = settings.model_copy(update={"profile": CityProfile(**sections)})
+        client = await aiohttp_client(create_app(local))
+        logins = await seed_demo(local)
+        await client.app[GRIDS].refresh(force=True)
+        return City(client, local, {u: p for u, p, _ in logins})
+
+    return make

@@ -249,6 +249,7 @@ async def four_cases(city: City) -> dict[str, dict[str, Any]]:
     a = await city.dispatched(1, "东门口垃圾")
     b = await city.dispatched(2, "消防通道违停")
     _, c = await city.report(await city.citizen(), await city.point(3), "小区里有垃圾")
+    c = {"case": await city.ok(c["case"]["id"], "accept", "acceptor")}  # 受理, so to 核实
     d = await city.dispatched(1, "北门口垃圾桶满溢", number=2)
     return {"a": a, "b": b, "c": c["case"], "d": d}
 

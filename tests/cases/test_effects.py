@@ -75,7 +75,7 @@ async def test_an_address_only_hotline_case_closes_without_a_check(city: City) -
     closed = await city.ok(cid, "close", "acceptor", note="电话回访，已清理")
     assert closed["status"] == "closed"
 
-    assert await actions(cid) == ["report", "register", "dispatch", "handle", "close"]
+    assert await actions(cid) == ["report", "accept", "register", "dispatch", "handle", "close"]
     assert await InspectorTask.filter(case_id=cid).count() == 0
     status, err = await city.act(cid, "check", "acceptor")
     assert status == 409, err  # closed now; nothing to check

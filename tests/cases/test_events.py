@@ -48,6 +48,7 @@ async def test_a_mini_program_citizens_notices_go_to_the_mini_program(city: City
     assert out["case"]["source"] == "wechat_mp"
     case_id = out["case"]["id"]
     await city.ok(case_id, "register", "acceptor", category_code="E01003")
+    # 立案 of a new report is its 受理 too (a row of its own); the citizen hears of the 立案.
     assert await _notices(case_id) == [("notify.wechat_mp", "register", citizen)]
     # A second reporter through the 公众号 hears through the 公众号, of the same move.
     oa_citizen, oa = await _citizen("wechat_oa", "oOA_citizen_000000000000000")
@@ -95,6 +96,7 @@ async def test_replay_restores_a_lost_notice_once(city: City) -> None:
         city, "events", "replay", "--since", since, "--subscriber", "cases.reporter_notices"
     )
     assert ": 1 new outbox rows" in said
-    assert await _notices(case_id) == [("notify.wechat_oa", "register", citizen)]
+    told = [("notify.wechat_oa", "register", citizen)]
+    assert await _notices(case_id) == told
     assert ": 0 new outbox rows" in _cli(city, "events", "replay", "--since", since)  # again
-    assert await _notices(case_id) == [("notify.wechat_oa", "register", citizen)]
+    assert await _notices(case_id) == told

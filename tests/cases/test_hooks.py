@@ -3,22 +3,19 @@ the profile; which inspector gets a task is a named hook chosen in the profile."
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
 from cases.models import InspectorTask
 from core.config import CityProfile, Settings
-from core.demo import seed_demo
 from core.errors import ConfigError
 from core.jobs.models import OutboxItem
 from core.org.service import assign_inspector
 from core.web import create_app
-from core.web.keys import GRIDS
-from tests.cases.helpers import City, grid_code
-
-MakeCity = Callable[..., Awaitable[City]]
+from tests.cases.conftest import MakeCity
+from tests.cases.helpers import grid_code
 
 
 class LastAssigned:
@@ -32,20 +29,6 @@ class LastAssigned:
 
 class NotAChooser:
     pass
-
-
-@pytest.fixture
-def city_with(settings: Settings, aiohttp_client: Any) -> MakeCity:
-    """A demo city behind an app whose profile has these sections."""
-
-    async def make(**sections: Any) -> City:
-        local = settings.model_copy(update={"profile": CityProfile(**sections)})
-        client = await aiohttp_client(create_app(local))
-        logins = await seed_demo(local)
-        await client.app[GRIDS].refresh(force=True)
-        return City(client, local, {u: p for u, p, _ in logins})
-
-    return make
 
 
 async def test_the_case_number_follows_the_citys_format(city_with: MakeCity) -> None:
@@ -79,6 +62,7 @@ async def test_the_citys_inspector_hook_picks_who_gets_the_task(
     second = await city.staff_id("inspector2")
     await assign_inspector(staff_id=second, grid_codes=[grid_code(settings, 1)])
     _, out = await city.report(await city.citizen(), await city.point(1), "路边有垃圾")
+    await city.ok(out["case"]["id"], "accept", "acceptor")
     task = await InspectorTask.get(case_id=out["case"]["id"], kind="verify")
     assert task.inspector_id == second  # the default would give it to inspector1
 

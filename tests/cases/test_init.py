@@ -45,7 +45,7 @@ async def test_a_citizen_and_the_centre_see_the_same_case_differently(city: City
     assert (mine.status, mine.status_name, mine.light) == ("registered", "待派遣", "green")
     assert [(t.action_name, t.status_name) for t in mine.timeline] == [
         ("上报", "待受理"),
-        ("派发核实", "待核实"),
+        ("受理", "待受理"),
         ("立案", "待派遣"),
     ]
     assert all("内部" not in t.note for t in mine.timeline)  # staff notes stay inside

@@ -37,13 +37,22 @@ async def test_a_citizen_report_walks_the_whole_loop(city: City) -> None:
     assert (out["created"], out["merged"]) == (True, False)
     case = out["case"]
     cid = case["id"]
-    # The keywords chose the category; a public report goes to 核实 first.
+    # The keywords chose the category; a new report waits for a person's 受理.
     assert (case["category_code"], case["category_name"]) == ("E06010", "暴露垃圾")
     assert (case["status"], case["source"], case["stage"]) == (
-        "verifying",
+        "reported",
         "wechat_oa",
-        "verify",
+        "accept",
     )  # the citizen came through the 公众号
+    # 受理 by the acceptor; a public report with a place then goes to 核实 (GB/T 30428.8).
+    accepted = await city.ok(cid, "accept", "acceptor", note="受理")
+    assert (accepted["status"], accepted["stage"]) == ("verifying", "verify")
+    steps = await CaseEvent.filter(case_id=cid).order_by("id")
+    assert [(e.action, e.actor_kind, e.actor_id) for e in steps] == [
+        ("report", "citizen", None),
+        ("accept", "staff", await city.staff_id("acceptor")),
+        ("verify", "system", None),
+    ]
 
     # The verify task is the grid's inspector's, and only theirs to see.
     _, tasks = await city.get("/api/v1/tasks", "inspector2")
@@ -115,6 +124,7 @@ async def test_a_citizen_report_walks_the_whole_loop(city: City) -> None:
     timeline = [(e["action"], e["from_status"], e["to_status"]) for e in detail["timeline"]]
     assert timeline == [
         ("report", None, "reported"),
+        ("accept", "reported", "reported"),
         ("verify", "reported", "verifying"),
         ("verify_result", "verifying", "reported"),
         ("register", "reported", "registered"),
@@ -134,7 +144,8 @@ async def test_a_citizen_report_walks_the_whole_loop(city: City) -> None:
     handler_sz = await city.staff_id("handler_sz")
     assert who == [
         ("citizen", None),
-        ("system", None),  # 核实 is sent automatically
+        ("staff", staff["acceptor"]),  # 受理 is a person's
+        ("system", None),  # then 核实 is sent automatically
         ("staff", inspector2),
         ("staff", staff["acceptor"]),
         ("staff", staff["dispatcher"]),
@@ -148,7 +159,7 @@ async def test_a_citizen_report_walks_the_whole_loop(city: City) -> None:
         ("staff", inspector2),
         ("staff", staff["acceptor"]),
     ]
-    assert [e["note"] for e in detail["timeline"]][5] == "该路段归市政养护"
+    assert [e["note"] for e in detail["timeline"]][6] == "该路段归市政养护"
     assert sorted((a["kind"], a["media_id"]) for a in detail["attachments"]) == [
         ("after", photo),
         ("after", photo2),
@@ -175,6 +186,7 @@ async def test_a_citizen_report_walks_the_whole_loop(city: City) -> None:
     # The reporter hears of each step that matters to them, through their own channel (web).
     told = await _outbox("notify.wechat_oa", case_id=cid)
     assert [p["action"] for p in told] == [
+        "accept",
         "register",
         "dispatch",
         "dispatch",
@@ -217,6 +229,7 @@ async def test_a_rejected_report_cannot_be_dispatched(city: City) -> None:
     citizen = await city.citizen()
     status, out = await city.report(citizen, await city.point(3), "楼下有垃圾")
     cid = out["case"]["id"]
+    await city.ok(cid, "accept", "acceptor")  # and so to 核实
     status, err = await city.act(cid, "reject", "acceptor")
     assert (status, err["code"]) == (422, "validation_error")
     rejected = await city.ok(cid, "reject", "acceptor", note="现场核实无此问题")
@@ -229,11 +242,12 @@ async def test_a_rejected_report_cannot_be_dispatched(city: City) -> None:
     status, err = await city.act(cid, "dispatch", "dispatcher")
     assert (status, err["code"]) == (409, "invalid_transition")
     assert err["message"] == "案件当前状态为“不予立案”，不能派遣"
-    assert await actions(cid) == ["report", "verify", "reject"]
+    assert await actions(cid) == ["report", "accept", "verify", "reject"]
     # The open 核实 task is withdrawn, and the reporter hears of the decision.
     _, tasks = await city.get("/api/v1/tasks", "inspector3")
     assert tasks["items"] == []
-    assert [p["action"] for p in await _outbox("notify.wechat_oa", case_id=cid)] == ["reject"]
+    told = [p["action"] for p in await _outbox("notify.wechat_oa", case_id=cid)]
+    assert told == ["accept", "reject"]
 
 
 async def test_the_shift_lead_cancels_a_registered_case(city: City) -> None:
@@ -245,7 +259,7 @@ async def test_the_shift_lead_cancels_a_registered_case(city: City) -> None:
     assert (status, err["code"]) == (403, "role_forbidden")
     cancelled = await city.ok(cid, "cancel", "shift_lead", note="与上一单重复")
     assert (cancelled["status"], cancelled["status_name"]) == ("cancelled", "已作废")
-    assert await actions(cid) == ["report", "verify", "register", "cancel"]
+    assert await actions(cid) == ["report", "accept", "register", "cancel"]
     event = await CaseEvent.filter(case_id=cid).order_by("-id").first()
     assert event is not None
     assert (event.actor_id, event.note) == (await city.staff_id("shift_lead"), "与上一单重复")

@@ -95,6 +95,7 @@ async def _merged_case(city: City) -> dict[str, Any]:
     assert status == 201, second
     assert (second["merged"], second["case"]["id"]) == (True, cid)
 
+    await city.ok(cid, "accept", "acceptor")
     await city.ok(cid, "verify-result", "inspector2", passed=True, note=VERIFY_NOTE)
     await city.ok(cid, "register", "acceptor")
     hw = await city.department("HW")

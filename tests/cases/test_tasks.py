@@ -10,6 +10,7 @@ from tests.cases.helpers import add_staff as _staff
 async def test_only_the_grids_inspector_reports_back(city: City) -> None:
     status, out = await city.report(await city.citizen(), await city.point(2), "楼下有垃圾")
     cid = out["case"]["id"]
+    await city.ok(cid, "accept", "acceptor")  # 受理: then 核实 by the grid's inspector
     # Inspectors see the cases of their own grids only: to inspector1 this one is not there.
     status, err = await city.act(cid, "verify-result", "inspector1", passed=True)
     assert (status, err["code"]) == (404, "not_found")
@@ -36,6 +37,8 @@ async def test_an_inspector_lists_the_tasks_of_their_grids(city: City) -> None:
     _, one = await city.report(citizen, await city.point(1), "路边垃圾")
     _, two = await city.report(citizen, await city.point(2, 2, 3), "路边垃圾")
     _, also_two = await city.report(citizen, await city.point(2, 1, 1), "路面脏")
+    for report in (one, two, also_two):
+        await city.ok(report["case"]["id"], "accept", "acceptor")
 
     async def tasks(who: str) -> list[tuple[int, str]]:
         status, out = await city.get("/api/v1/tasks", who)
@@ -56,7 +59,8 @@ async def test_the_task_list_is_paged(city: City) -> None:
     citizen = await city.citizen()
     for number in (1, 2):
         status, out = await city.report(citizen, await city.point(1, number=number), "有垃圾")
-        assert (status, out["case"]["status"]) == (201, "verifying"), out
+        accepted = await city.ok(out["case"]["id"], "accept", "acceptor")
+        assert (status, accepted["status"]) == (201, "verifying"), out
     status, first = await city.get("/api/v1/tasks", "acceptor", page_size=1)
     assert status == 200, first
     assert (len(first["items"]), first["total"]) == (1, 2)
@@ -71,6 +75,8 @@ async def test_the_tasks_of_one_case(city: City) -> None:
     citizen = await city.citizen()
     _, one = await city.report(citizen, await city.point(1), "路边垃圾")
     _, other = await city.report(citizen, await city.point(1, 2), "路面脏")
+    for report in (one, other):
+        await city.ok(report["case"]["id"], "accept", "acceptor")
     status, out = await city.get("/api/v1/tasks", "dispatcher", case_id=one["case"]["id"])
     assert status == 200, out
     assert [(t["case_id"], t["kind"]) for t in out["items"]] == [(one["case"]["id"], "verify")]

@@ -35,7 +35,7 @@ async def test_login_report_mine_detail_and_a_subscribe_message_per_quota(
         description="人行道上堆满了装修垃圾",
     )
     assert status == 201, out
-    assert out["number"] and out["status_name"] == "待核实" and not out["merged"]
+    assert out["number"] and out["status_name"] == "待受理" and not out["merged"]
     case = await Case.get(id=out["case_id"])
     assert case.source == "wechat_mp"
     assert (await Grid.get(id=case.grid_id)).code == grid_code(phone.city.settings, 2)

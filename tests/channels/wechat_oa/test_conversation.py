@@ -46,7 +46,7 @@ async def test_query_lists_my_reports_with_status_names(plain_chat: Chat) -> Non
     await chat.say("1")
     case = await Case.get()
     mine = await chat.say("查询")
-    assert case.number is not None and case.number in mine and "待核实" in mine
+    assert case.number is not None and case.number in mine and "待受理" in mine
     assert case.number in await chat.event("CLICK", EventKey="MY_REPORTS")
 
 

@@ -85,6 +85,6 @@ async def test_the_simulator_reports_through_the_demo_server(
         assert "安全模式" in text and "感谢关注" in text, text
         assert "已收到照片（共1张）" in text and "上报成功！案件编号：" in text, text
         number = text.split("上报成功！案件编号：")[1][:16]
-        assert f"{number}  待核实" in text  # 查询 lists it
+        assert f"{number}  待受理" in text  # 查询 lists it
     finally:
         _stop(server)
