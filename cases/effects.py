@@ -69,6 +69,7 @@ def _need_note(inputs: ActionIn, what: str) -> None:
     if len(inputs.note.strip()) < 2:
         raise ValidationFailed(
             f"{what} needs a note",
+            code="note_required",
             message=f"请填写{what}的理由",
             extra={"fields": [{"field": "note", "message": "必填", "type": "missing"}]},
         )
@@ -212,11 +213,17 @@ async def plan(  # noqa: C901  (one arm per action reads better than a dispatch 
                 | {"handled_at": now, "pending_request": None},
                 open_task=TaskKind.CHECK if check else None,
             )
-        case Action.CHECK:  # 核查 asked
+        case Action.CHECK:  # 核查 asked (once: handle opened one already, as may a person)
             _need_grid(case, "核查")
+            if await tasks.has_open(case, TaskKind.CHECK):
+                raise InvalidTransition(
+                    "a 核查 task is open", code="task_open", message="核查任务已派发，正在进行中"
+                )
             return Plan(fields=restart(Stage.CHECK), open_task=TaskKind.CHECK)
-        case Action.CHECK_RESULT:  # passed: ready to close; failed: 返工
+        case Action.CHECK_RESULT:  # passed: ready to close; failed: 返工, with its reason
             passed = _as(inputs, ResultIn).passed
+            if not passed:
+                _need_note(inputs, "返工")
             await tasks.finish_task(
                 case, TaskKind.CHECK, actor=actor, passed=passed, note=inputs.note, now=now
             )

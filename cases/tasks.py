@@ -93,3 +93,8 @@ async def last_check_passed(case: Case) -> bool:
     """Tell whether the latest 核查 is done and passed (a reopened case needs a new one)."""
     task = await InspectorTask.filter(case_id=case.id, kind=TaskKind.CHECK).order_by("-id").first()
     return bool(task and task.status == TaskStatus.DONE and task.passed)
+
+
+async def has_open(case: Case, kind: TaskKind) -> bool:
+    """Tell whether a task of this kind is open on the case."""
+    return await InspectorTask.filter(case_id=case.id, kind=kind, status=TaskStatus.OPEN).exists()

@@ -158,7 +158,8 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     from core.db import database
     from core.org.models import Department
 
-    password = args.password or _ask_password()
+    # Never an argument: it would show in `ps` and the shell's history.
+    password = _ask_password()
     settings = _settings()
 
     async def run() -> None:
@@ -338,7 +339,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     user.add_argument("--name", help="display name")
     user.add_argument("--department", help="department code (handlers)")
-    user.add_argument("--password", help="password (default: asked, or read from stdin)")
     grids = _add(sub, "import-grids", cmd_import_grids)
     grids.add_argument("file", help="GeoJSON FeatureCollection with code/name/street/community")
     grids.add_argument(

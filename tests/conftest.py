@@ -93,8 +93,11 @@ def database_url(template_db: str, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """Settings for one test: its own database, media folder and queue name."""
+def settings(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Settings]:
+    """Settings for one test: its own database, media folder and queue name (whose Redis
+    keys, the arq queue among them, are deleted after the test)."""
     for key in list(os.environ):
         if key.startswith("CITYLOOP_") and not key.startswith("CITYLOOP_TEST_"):
             monkeypatch.delenv(key)
@@ -111,7 +114,21 @@ def settings(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         overrides["redis_url"] = REDIS_URL
     settings = load_settings(**overrides)
     configure_hasher(time_cost=settings.password_time_cost, memory_kib=settings.password_memory_kib)
-    return settings
+    yield settings
+    if REDIS_URL:
+        _forget(REDIS_URL, settings.queue_name)
+
+
+def _forget(url: str, queue: str) -> None:
+    """Delete a test's Redis keys: its queue and everything named under it."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        keys = [queue, *client.scan_iter(match=f"{queue}:*", count=1000)]
+        client.delete(*keys)
+    finally:
+        client.close()
 
 
 @pytest.fixture

@@ -103,6 +103,13 @@ async def create_staff(
             message="角色不正确",
             extra={"fields": [{"field": "roles", "message": f"未知角色: {unknown}"}]},
         )
+    if Role.HANDLER in roles and department_id is None:
+        raise ValidationFailed(
+            "a handler needs a department",
+            code="department_required",
+            message="处置人员必须属于一个部门",
+            extra={"fields": [{"field": "department_id", "message": "必填", "type": "missing"}]},
+        )
     if department_id is not None and not await Department.filter(id=department_id).exists():
         raise ValidationFailed(
             f"unknown department {department_id}",

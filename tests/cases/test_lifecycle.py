@@ -73,7 +73,7 @@ async def test_a_citizen_report_walks_the_whole_loop(city: City) -> None:
 
     # 回退 needs a reason; with one, the case is back with the dispatcher, owned by nobody.
     status, err = await city.act(cid, "return", "handler_hw")
-    assert (status, err["code"]) == (422, "validation_error")
+    assert (status, err["code"]) == (422, "note_required")
     assert [f["field"] for f in err["fields"]] == ["note"]
     back = await city.ok(cid, "return", "handler_hw", note="该路段归市政养护")
     assert (back["status"], back["department_id"]) == ("registered", None)
@@ -104,6 +104,13 @@ async def test_a_citizen_report_walks_the_whole_loop(city: City) -> None:
     assert [(t["case_id"], t["kind"]) for t in tasks["items"]] == [(cid, "check")]
 
     # 核查 fails: 返工, back to the department with a fresh 处置 clock.
+    # A second 核查 while one is open is refused (the task and its deadline stay as they are).
+    status, err = await city.act(cid, "check", "acceptor")
+    assert (status, err["code"]) == (409, "task_open")
+    assert len((await city.get("/api/v1/tasks", "inspector2"))[1]["items"]) == 1
+    # 返工 needs its reason, as 回退 does.
+    status, err = await city.act(cid, "check-result", "inspector2", passed=False)
+    assert (status, err["code"], err["message"]) == (422, "note_required", "请填写返工的理由")
     rework = await city.ok(cid, "check-result", "inspector2", passed=False, note="仍有垃圾")
     assert (rework["status"], rework["department_id"], rework["stage"]) == (
         "dispatched",
@@ -231,7 +238,7 @@ async def test_a_rejected_report_cannot_be_dispatched(city: City) -> None:
     cid = out["case"]["id"]
     await city.ok(cid, "accept", "acceptor")  # and so to 核实
     status, err = await city.act(cid, "reject", "acceptor")
-    assert (status, err["code"]) == (422, "validation_error")
+    assert (status, err["code"]) == (422, "note_required")
     rejected = await city.ok(cid, "reject", "acceptor", note="现场核实无此问题")
     assert (rejected["status"], rejected["light"], rejected["deadline_at"]) == (
         "rejected",
@@ -343,7 +350,7 @@ async def test_reopen_after_close_sends_it_back_to_the_department(city: City) ->
     await city.ok(cid, "close", "acceptor")
 
     status, err = await city.act(cid, "reopen", "shift_lead")
-    assert (status, err["code"]) == (422, "validation_error")
+    assert (status, err["code"]) == (422, "note_required")
     status, err = await city.act(cid, "reopen", "acceptor", note="市民不满意")
     assert (status, err["code"]) == (403, "role_forbidden")
     reopened = await city.ok(cid, "reopen", "shift_lead", note="回访不满意，核实属实")

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
+import subprocess
+import sys
 from typing import Any
 
 from aiohttp import ClientResponse
@@ -305,6 +308,29 @@ async def test_unknown_role_is_422(client: TestClient[Any, Any]) -> None:
     resp = await client.post(STAFF, json=_new_staff(roles=["superuser"]), headers=_bearer(admin))
     body = await _error(resp, 422, "validation_error")
     assert [f["field"] for f in body["fields"]] == ["roles.0"]
+
+
+def _run(args: list[str], env: dict[str, str], stdin: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, env=env, input=stdin, capture_output=True, text=True)
+
+
+async def test_a_handler_without_a_department_is_refused(
+    client: TestClient[Any, Any], settings: Settings
+) -> None:
+    admin = await _admin_token(client)
+    resp = await client.post(STAFF, json=_new_staff(roles=["handler"]), headers=_bearer(admin))
+    body = await _error(resp, 422, "department_required")
+    assert body["message"] == "处置人员必须属于一个部门"
+    assert not await Staff.filter(username="new.person").exists()
+    # The command line says the same, and takes no password as an argument (`ps` shows those).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CITYLOOP_")}
+    env["CITYLOOP_DATABASE_URL"] = settings.database_url
+    cli = [sys.executable, "-m", "core.cli", "create-user", "new.person", "--role", "handler"]
+    done = _run(cli, env, "a-long-enough-password\n")
+    assert done.returncode != 0 and "处置人员必须属于一个部门" in done.stderr
+    done = _run([*cli, "--password", "x"], env, "")
+    assert done.returncode == 2 and "--password" in done.stderr
+    assert not await Staff.filter(username="new.person").exists()
 
 
 async def test_non_admin_cannot_create_staff(client: TestClient[Any, Any]) -> None:
