@@ -60,7 +60,7 @@ def stage_limit(deps: Deps, stage: Stage, *, category: str | None, urgency: Urge
     if stage == Stage.HANDLE:
         return deps.policy.handle_limit(category or "", urgency)
     if stage in (Stage.VERIFY, Stage.CHECK):
-        return Limit(amount=workflow.task_minutes / 60, unit=TimeUnit.HOUR)
+        return Limit(amount=workflow.task_minutes / 60, unit=workflow.task_unit)
     return workflow.stage_limits.get(stage, Limit(amount=1, unit=TimeUnit.WORK_HOUR))
 
 

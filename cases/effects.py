@@ -297,11 +297,14 @@ async def open_task(case: Case, plan: Plan, *, deps: Deps) -> dict[str, Any]:
     """Open the 核实/核查 task the plan asks for; return what the timeline row records of it."""
     if plan.open_task is None:
         return {}
+    # The task is due when its stage's clock says (the city's unit: working time by default).
+    stage = Stage.VERIFY if plan.open_task == TaskKind.VERIFY else Stage.CHECK
+    limit = clock.stage_limit(deps, stage, category=case.category_code, urgency=case.urgency)
+    now = deps.now()
     task = await tasks.open_task(
         case,
         plan.open_task,
-        now=deps.now(),
-        minutes=deps.policy.workflow.task_minutes,
+        deadline=deps.calendar.deadline(now, limit.amount, limit.unit),
         chooser=deps.hooks.inspector,
     )
     return {"task_id": task.id, "inspector_id": task.inspector_id}

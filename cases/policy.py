@@ -75,7 +75,12 @@ class Workflow(BaseModel):
         "names the system); default none: a person 受理s every report (GB/T 30428.8)",
     )
     check_after_handle: bool = Field(True, description="a 核查 task after every 处置")
-    task_minutes: int = Field(30, ge=1, description="deadline of 核实/核查 tasks (wall clock)")
+    task_minutes: int = Field(30, ge=1, description="deadline of 核实/核查 tasks, in task_unit")
+    task_unit: TimeUnit = Field(
+        TimeUnit.WORK_HOUR,
+        description="work_hour: the minutes count in working periods (an inspector's day); "
+        "hour: on the wall clock",
+    )
     stage_limits: dict[Stage, Limit] = Field(
         default_factory=lambda: {
             Stage.ACCEPT: Limit(amount=1, unit=TimeUnit.WORK_HOUR),
@@ -134,6 +139,13 @@ class Workflow(BaseModel):
         ),
         description="moves shown on a citizen's timeline (without staff notes)",
     )
+
+    @field_validator("task_unit")
+    @classmethod
+    def _task_unit(cls, value: TimeUnit) -> TimeUnit:
+        if value not in (TimeUnit.WORK_HOUR, TimeUnit.HOUR):
+            raise ValueError("work_hour or hour (a task's limit is minutes)")
+        return value
 
     @field_validator("case_number")
     @classmethod

@@ -255,6 +255,11 @@ class EventOut(BaseModel):
     to_status: str
     actor_id: int | None
     actor_kind: str
+    actor_name: str | None = Field(None, description="who acted (staff only; 系统 for rules)")
+    actor_role: str | None = Field(
+        None, description="the role they acted in (受理员, 处置人员…); a citizen sees only this"
+    )
+    actor_department: str | None = Field(None, description="their department (staff only)")
     note: str
     data: dict[str, Any]
     created_at: LocalDatetime
@@ -346,16 +351,22 @@ class TaskQuery(BaseModel):
 
 
 class CategoryOut(BaseModel):
+    """A category in the city's wording; the city's rules for it only to staff (null for
+    citizens)."""
+
     code: str
     kind: str
     major_name: str
     name: str
-    department: str | None
-    limits: dict[str, str]
-    auto_register: list[str]
-    auto_dispatch: list[str]
-    reviewed: bool
-    source: str
+    department: str | None = None
+    limits: dict[str, str] | None = Field(None, description="处置 limit per class A/B/C")
+    stage_limits: dict[str, str] | None = Field(
+        None, description="the other stages' limits: 受理, 核实, 立案, 派遣, 核查"
+    )
+    auto_register: list[str] | None = None
+    auto_dispatch: list[str] | None = None
+    reviewed: bool | None = Field(None, description="false: the demo default, to be reviewed")
+    source: str | None = Field(None, description="where the row comes from (the catalog data)")
 
 
 class CategoryList(BaseModel):

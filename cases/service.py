@@ -9,6 +9,7 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from cases import clock, public, sla
+from cases.actors import Actor, actors
 from cases.const import ACTION_NAMES, FINAL_STATUSES, STATUS_NAMES, Action, CaseStatus, Light
 from cases.deps import Deps
 from cases.models import Case, CaseAttachment, CaseEvent, InspectorTask, Report
@@ -170,7 +171,10 @@ async def detail(case: Case, who: Principal, deps: Deps) -> CaseDetail:
     }
     out = case_out(case, deps, deps.now())
     tasks = await InspectorTask.filter(case_id=case.id).order_by("id")
+    who_acted = await actors(events)
     if who.kind == CITIZEN:
+        # Roles only: a citizen never learns a staff member's name or department.
+        who_acted = {i: Actor(None, a.role, None) for i, a in who_acted.items()}
         text, report_ids = (await public.own_reports(who.person, [case.id])).get(
             case.id, ("", set())
         )
@@ -180,7 +184,7 @@ async def detail(case: Case, who: Principal, deps: Deps) -> CaseDetail:
         events, tasks = public.events_for_citizen(events, report_ids, shown), []
     return CaseDetail(
         **out.model_dump(),
-        timeline=[_event_out(e) for e in events],
+        timeline=[_event_out(e, who_acted.get(e.id)) for e in events],
         attachments=[_attachment_out(a, media[a["media_id"]]) for a in links],
         reports=await _reports_out(case, who),
         tasks=[task_out(t) for t in tasks],
@@ -228,7 +232,7 @@ async def case_view(case_id: int, *, viewer: Principal | None, deps: Deps) -> Ca
     )
 
 
-def _event_out(e: CaseEvent) -> EventOut:
+def _event_out(e: CaseEvent, actor: Actor | None) -> EventOut:
     action = Action(e.action)
     return EventOut(
         id=e.id,
@@ -238,6 +242,9 @@ def _event_out(e: CaseEvent) -> EventOut:
         to_status=e.to_status,
         actor_id=e.actor_id,
         actor_kind=e.actor_kind,
+        actor_name=actor.name if actor else None,
+        actor_role=actor.role if actor else None,
+        actor_department=actor.department if actor else None,
         note=e.note,
         data=e.data,
         created_at=e.created_at,

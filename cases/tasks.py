@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 async def open_task(
-    case: Case, kind: TaskKind, *, now: dt.datetime, minutes: int, chooser: InspectorChooser
+    case: Case, kind: TaskKind, *, deadline: dt.datetime, chooser: InspectorChooser
 ) -> InspectorTask:
     """Give one of the grid's inspectors a task (the city's hook picks; none: unassigned)."""
     existing = await InspectorTask.filter(
@@ -44,7 +44,7 @@ async def open_task(
         kind=kind,
         grid_id=grid_id,
         inspector_id=inspector_id,
-        deadline_at=utc(now + dt.timedelta(minutes=minutes)),
+        deadline_at=utc(deadline),
     )
 
 

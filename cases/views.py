@@ -9,12 +9,13 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from cases import export, public, service
-from cases.const import Action, TaskStatus, Urgency
+from cases.clock import stage_limit
+from cases.const import Action, Stage, TaskStatus, Urgency
 from cases.deps import deps_of
 from cases.dispatch import create_rule, delete_rule
 from cases.intake import source_of, submit
 from cases.models import CaseAttachment, DispatchRule, InspectorTask
-from cases.policy import CasePolicy
+from cases.policy import Limit
 from cases.schemas import (
     ActionIn,
     CaseDetail,
@@ -241,29 +242,33 @@ for _act, _path, _summary in ACTION_ROUTES:
 )
 async def categories(request: web.Request, call: Call) -> CategoryList:
     """List the chosen catalog with the city's rules per category."""
-    policy = deps_of(request).policy
+    deps = deps_of(request)
+    policy, staff = deps.policy, call.who.kind != CITIZEN
     items = []
     for c in policy.catalog:
-        rules = policy.for_category(c.code)
-        items.append(
-            CategoryOut(
-                code=c.code,
-                kind=c.kind,
-                major_name=c.major_name,
-                name=c.name,
-                department=rules.department,
-                limits={u.value: _limit_text(policy, c.code, u) for u in Urgency},
-                auto_register=sorted(rules.auto_register),
-                auto_dispatch=sorted(rules.auto_dispatch),
-                reviewed=rules.reviewed,
-                source=c.source,
+        item = CategoryOut(code=c.code, kind=c.kind, major_name=c.major_name, name=c.name)
+        if staff:
+            rules = policy.for_category(c.code)
+            item = item.model_copy(
+                update={
+                    "department": rules.department,
+                    "limits": {u.value: _text(policy.handle_limit(c.code, u)) for u in Urgency},
+                    "stage_limits": {
+                        s.value: _text(stage_limit(deps, s, category=c.code, urgency=Urgency.B))
+                        for s in Stage
+                        if s != Stage.HANDLE
+                    },
+                    "auto_register": sorted(rules.auto_register),
+                    "auto_dispatch": sorted(rules.auto_dispatch),
+                    "reviewed": rules.reviewed,
+                    "source": c.source,
+                }
             )
-        )
+        items.append(item)
     return CategoryList(catalog=policy.catalog.name, items=items)
 
 
-def _limit_text(policy: CasePolicy, code: str, urgency: Urgency) -> str:
-    limit = policy.handle_limit(code, urgency)
+def _text(limit: Limit) -> str:
     return f"{limit.amount:g} {limit.unit.label}"
 
 

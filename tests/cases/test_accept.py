@@ -4,6 +4,7 @@ a person by default, the system where the city's profile accepts some sources it
 from __future__ import annotations
 
 from cases.models import CaseEvent, InspectorTask
+from core.auth.models import Staff
 from tests.cases.conftest import MakeCity
 from tests.cases.helpers import City
 
@@ -64,3 +65,38 @@ async def test_a_city_that_accepts_public_reports_itself(city_with: MakeCity) ->
     # Another source of the same city still waits for a person.
     _, web = await city.report(await city.login("acceptor"), await city.point(3), "井盖缺失")
     assert web["case"]["status_name"] == "待受理"
+
+
+async def test_the_timeline_names_who_acted_to_staff_and_the_role_to_citizens(
+    city: City,
+) -> None:
+    citizen = await city.citizen()
+    _, out = await city.report(citizen, await city.point(2), "路边有垃圾")
+    cid = out["case"]["id"]
+    await city.ok(cid, "accept", "acceptor")
+    await city.ok(cid, "verify-result", "inspector2", passed=True, note="属实")
+    await city.ok(cid, "register", "acceptor", urgency="B")
+    await city.ok(cid, "dispatch", "dispatcher")
+    await city.ok(cid, "receive", "handler_hw")
+    staff_view = await city.detail(cid, "dispatcher")
+    acted = [
+        (e["action"], e["actor_name"], e["actor_role"], e["actor_department"])
+        for e in staff_view["timeline"]
+    ]
+    names = {
+        u: (await Staff.get(username=u)).display_name
+        for u in ("acceptor", "inspector2", "dispatcher", "handler_hw")
+    }
+    assert acted == [
+        ("report", None, "市民", None),
+        ("accept", names["acceptor"], "受理员", None),
+        ("verify", "系统", "系统", None),
+        ("verify_result", names["inspector2"], "监督员", None),
+        ("register", names["acceptor"], "受理员", None),
+        ("dispatch", names["dispatcher"], "派遣员", None),
+        ("receive", names["handler_hw"], "处置人员", "区环卫"),
+    ]
+    mine = await city.detail(cid, citizen)
+    seen = [(e["action"], e["actor_name"], e["actor_role"]) for e in mine["timeline"]]
+    assert ("accept", None, "受理员") in seen
+    assert all(e["actor_name"] is None and e["actor_department"] is None for e in mine["timeline"])

@@ -17,7 +17,7 @@ from cases.catalog import load_catalog
 from cases.const import Urgency
 from cases.policy import Limit, load_policy
 from core.auth.models import Staff
-from core.auth.service import issue_token
+from core.auth.service import citizen_identity, issue_token
 from core.calendar import TimeUnit
 from core.config import CityProfile, Settings
 from core.demo import seed_demo
@@ -152,6 +152,21 @@ async def test_the_running_app_uses_the_city_rules(aiohttp_client: Any, settings
     assert (listed["E06010"]["limits"]["B"], listed["E06010"]["reviewed"]) == ("3 工作时", True)
     assert listed["E06010"]["source"].startswith(STANDARD)
     assert listed["E09009"]["department"] is None
+    assert listed["E06010"]["stage_limits"] == {
+        "accept": "1 工作时",
+        "verify": "0.5 工作时",
+        "register": "1 工作时",
+        "dispatch": "1 工作时",
+        "check": "0.5 工作时",
+    }
+    # A citizen gets the categories in the city's wording, none of the city's rules.
+    citizen = await citizen_identity(channel="wechat_oa", external_id="oCatalogCitizen")
+    token, _ = await issue_token(citizen=citizen, ttl=dt.timedelta(hours=1))
+    r = await client.get("/api/v1/categories", headers={"Authorization": f"Bearer {token}"})
+    theirs = {c["code"]: c for c in (await r.json())["items"]}
+    assert theirs["E06010"]["name"] == listed["E06010"]["name"]
+    internal = ("department", "limits", "stage_limits", "auto_register", "reviewed", "source")
+    assert all(theirs["E06010"][k] is None for k in internal)
 
 
 def test_an_unknown_category_key_stops_the_start(settings: Settings) -> None:

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from cases.deps import DEPS
+from cases.models import InspectorTask
 from core.org.service import assign_inspector
+from core.web.keys import RUNTIME
+from tests.cases.conftest import MakeCity
 from tests.cases.helpers import City, grid_code
 from tests.cases.helpers import add_staff as _staff
 
@@ -84,3 +92,24 @@ async def test_the_tasks_of_one_case(city: City) -> None:
     status, out = await city.get("/api/v1/tasks", "dispatcher", case_id="x")
     assert (status, out["code"]) == (422, "validation_error")
     assert other["case"]["id"] != one["case"]["id"]
+
+
+async def test_a_task_is_due_in_working_time_unless_the_city_says_wall_clock(
+    city: City, city_with: MakeCity
+) -> None:
+    friday_evening = dt.datetime(2026, 11, 27, 17, 50, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+    async def due(town: City, number: int) -> dt.datetime:
+        runtime = town.client.app[RUNTIME]
+        runtime[DEPS] = dataclasses.replace(runtime[DEPS], now=lambda: friday_evening)
+        _, out = await town.report(
+            await town.citizen(), await town.point(1, number=number), "路边垃圾"
+        )
+        await town.ok(out["case"]["id"], "accept", "acceptor")
+        task = await InspectorTask.get(case_id=out["case"]["id"], kind="verify")
+        return task.deadline_at.astimezone(ZoneInfo("Asia/Shanghai"))
+
+    # 30 working minutes: 10 before 18:00 on Friday, 20 from 08:00 on Monday.
+    assert await due(city, 1) == dt.datetime(2026, 11, 30, 8, 20, tzinfo=ZoneInfo("Asia/Shanghai"))
+    wall = await city_with(workflow={"task_unit": "hour"})
+    assert await due(wall, 2) == dt.datetime(2026, 11, 27, 18, 20, tzinfo=ZoneInfo("Asia/Shanghai"))
