@@ -43,6 +43,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=args.host, port=args.port, demo=args.demo or None, log_format=text_logs
     )
     setup_logging(settings.log_level, settings.log_format)
+    if not args.reuse_port:  # a worker of --workers binds beside its siblings
+        _check_port_free(settings.host, settings.port)
 
     async def prepare() -> list[tuple[str, str, str]]:
         async with database(settings, migrate=settings.demo):
@@ -65,6 +67,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return _supervise(args.workers, settings)
     serve(settings, reuse_port=args.reuse_port)
     return 0
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Refuse a port something else holds, before seeding or announcing anything (a bind
+    without SO_REUSEPORT fails even where another deployment's processes share theirs)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does
+        try:
+            probe.bind((host, port))
+        except OSError as err:
+            raise CityloopError(
+                f"{host}:{port}: {err.strerror or err}",
+                code="port_in_use",
+                message=f"端口 {port} 已被占用（另一个 cityloop 或其他程序）：请用 --port 换一个",
+            ) from None
 
 
 def _supervise(count: int, settings: Settings) -> int:

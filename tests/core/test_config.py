@@ -119,3 +119,39 @@ def test_every_command_has_help() -> None:
         )
         assert proc.returncode == 0, proc.stderr
         assert f"usage: cityloop {command}" in proc.stdout
+
+
+def test_serve_on_a_taken_port_says_so_before_seeding_anything(tmp_path: Path) -> None:
+    import os
+    import socket
+
+    with socket.socket() as holder:
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)  # as a --workers server
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CITYLOOP_")}
+        for workers in ("1", "2"):
+            proc = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "core.cli",
+                    "serve",
+                    "--demo",
+                    "--port",
+                    str(port),
+                    "--workers",
+                    workers,
+                ],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                cwd=tmp_path,
+                env=env,
+                check=False,
+            )
+            assert proc.returncode == 1, proc.stderr
+            assert f"端口 {port} 已被占用" in proc.stderr
+            assert "serving on" not in proc.stdout and "admin" not in proc.stdout
+            assert not (tmp_path / "var").exists()  # no database was seeded
