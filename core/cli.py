@@ -69,6 +69,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _port(text: str) -> int:
+    """A TCP port for --port (its own error, not CITYLOOP_PORT's)."""
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (1-65535)")
+    return int(text)
+
+
 def _check_port_free(host: str, port: int) -> None:
     """Refuse a port something else holds, before seeding or announcing anything (a bind
     without SO_REUSEPORT fails even where another deployment's processes share theirs)."""
@@ -96,7 +103,9 @@ def _supervise(count: int, settings: Settings) -> int:
         *(sys.executable, "-m", "core.cli", "serve", "--reuse-port"),
         *("--host", settings.host, "--port", str(settings.port)),
     ]
-    children = [subprocess.Popen(command) for _ in range(count)]  # noqa: S603 (our own argv)
+    # The workers log as the parent does (text for a person trying the demo).
+    env = {**os.environ, "CITYLOOP_LOG_FORMAT": settings.log_format}
+    children = [subprocess.Popen(command, env=env) for _ in range(count)]  # noqa: S603 (our argv)
 
     def forward(signum: int, _frame: object) -> None:
         for child in children:
@@ -331,7 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--demo", action="store_true", help="migrate, seed a demo city, print logins"
     )
     serve.add_argument("--host", help="listen address (default CITYLOOP_HOST or 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="listen port (default CITYLOOP_PORT or 8080)")
+    serve.add_argument("--port", type=_port, help="listen port (default CITYLOOP_PORT or 8080)")
     serve.add_argument(
         "--workers",
         type=int,
