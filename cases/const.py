@@ -12,6 +12,7 @@ class CaseStatus(StrEnum):
     REGISTERED = "registered"  # 已立案, 待派遣
     DISPATCHED = "dispatched"  # 处置中
     HANDLED = "handled"  # 已处置, 待核查
+    CHECKED = "checked"  # 核查通过, 待结案 (its own 结案 clock)
     CLOSED = "closed"  # 已结案
     REJECTED = "rejected"  # 不予立案
     CANCELLED = "cancelled"  # 作废
@@ -24,6 +25,7 @@ STATUS_NAMES: Final = {
     CaseStatus.REGISTERED: "待派遣",
     CaseStatus.DISPATCHED: "处置中",
     CaseStatus.HANDLED: "待核查",
+    CaseStatus.CHECKED: "待结案",
     CaseStatus.CLOSED: "已结案",
     CaseStatus.REJECTED: "不予立案",
     CaseStatus.CANCELLED: "已作废",
@@ -124,6 +126,7 @@ class Stage(StrEnum):
     DISPATCH = "dispatch"  # 派遣
     HANDLE = "handle"  # 处置
     CHECK = "check"  # 核查
+    CLOSE = "close"  # 结案 (after a passed 核查)
 
 
 class Light(StrEnum):

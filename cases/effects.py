@@ -227,8 +227,8 @@ async def plan(  # noqa: C901  (one arm per action reads better than a dispatch 
             await tasks.finish_task(
                 case, TaskKind.CHECK, actor=actor, passed=passed, note=inputs.note, now=now
             )
-            if passed:
-                return Plan(fields=clock.fields(None), event_data={"passed": True})
+            if passed:  # 待结案, on the 结案 clock
+                return Plan(S.CHECKED, restart(Stage.CLOSE), {"passed": True})
             return Plan(
                 S.DISPATCHED,
                 restart(Stage.HANDLE) | {"handled_at": None},

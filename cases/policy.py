@@ -87,7 +87,7 @@ class Workflow(BaseModel):
             Stage.REGISTER: Limit(amount=1, unit=TimeUnit.WORK_HOUR),
             Stage.DISPATCH: Limit(amount=1, unit=TimeUnit.WORK_HOUR),
         },
-        description="受理, 立案, 派遣 limits; 核实/核查 use task_minutes, 处置 the category's",
+        description="受理, 立案, 派遣, 结案 limits (核实/核查: task_minutes, 处置: the category)",
     )
     default_limits: dict[Urgency, Limit] = Field(
         default_factory=lambda: {

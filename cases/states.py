@@ -77,9 +77,10 @@ TRANSITIONS: Final[dict[Action, Move]] = {
     Action.HANDLE: _m({S.DISPATCHED}, S.HANDLED, R.HANDLER),
     Action.CHECK: _m({S.HANDLED}, None, R.ACCEPTOR, R.SHIFT_LEAD, R.DISPATCHER),
     Action.CHECK_RESULT: _m(
-        {S.HANDLED}, None, R.INSPECTOR, input=ResultIn, alt=frozenset({S.DISPATCHED})
+        {S.HANDLED}, S.CHECKED, R.INSPECTOR, input=ResultIn, alt=frozenset({S.DISPATCHED})
     ),
-    Action.CLOSE: _m({S.HANDLED}, S.CLOSED, R.ACCEPTOR, R.SHIFT_LEAD),
+    # From 待核查 only where no 核查 is needed (no grid, or the city checks none).
+    Action.CLOSE: _m({S.HANDLED, S.CHECKED}, S.CLOSED, R.ACCEPTOR, R.SHIFT_LEAD),
     Action.CANCEL: _m({S.REPORTED, S.VERIFYING, S.REGISTERED}, S.CANCELLED, R.SHIFT_LEAD),
     Action.SUSPEND: _m({S.DISPATCHED}, None, R.HANDLER, R.DISPATCHER),
     Action.APPROVE_SUSPENSION: _m(

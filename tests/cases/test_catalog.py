@@ -158,6 +158,7 @@ async def test_the_running_app_uses_the_city_rules(aiohttp_client: Any, settings
         "register": "1 工作时",
         "dispatch": "1 工作时",
         "check": "0.5 工作时",
+        "close": "1 工作时",
     }
     # A citizen gets the categories in the city's wording, none of the city's rules.
     citizen = await citizen_identity(channel="wechat_oa", external_id="oCatalogCitizen")

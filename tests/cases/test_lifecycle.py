@@ -122,7 +122,15 @@ async def test_a_citizen_report_walks_the_whole_loop(city: City) -> None:
     photo2 = await city.photo(await city.login("handler_sz"))
     await city.ok(cid, "handle", "handler_sz", note="已彻底清理", attachments=[photo2])
     checked = await city.ok(cid, "check-result", "inspector2", passed=True, note="已清理干净")
-    assert checked["status"] == "handled"
+    # 核查 passed: 待结案, on a clock of its own (结案 has a time limit too).
+    assert (checked["status"], checked["status_name"], checked["stage"]) == (
+        "checked",
+        "待结案",
+        "close",
+    )
+    assert checked["deadline_at"] is not None and checked["light"] == "green"
+    _, listed = await city.get("/api/v1/cases", "acceptor", status="checked")
+    assert [c["id"] for c in listed["items"]] == [cid]
     closed = await city.ok(cid, "close", "acceptor", note="结案")
     assert (closed["status"], closed["light"], closed["deadline_at"]) == ("closed", "none", None)
     assert closed["closed_at"] is not None
@@ -143,8 +151,8 @@ async def test_a_citizen_report_walks_the_whole_loop(city: City) -> None:
         ("handle", "dispatched", "handled"),
         ("rework", "handled", "dispatched"),
         ("handle", "dispatched", "handled"),
-        ("check_result", "handled", "handled"),
-        ("close", "handled", "closed"),
+        ("check_result", "handled", "checked"),
+        ("close", "checked", "closed"),
     ]
     who = [(e["actor_kind"], e["actor_id"]) for e in detail["timeline"]]
     staff = {u: await city.staff_id(u) for u in ("acceptor", "dispatcher", "handler_hw")}
