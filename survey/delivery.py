@@ -43,8 +43,9 @@ async def ask(ctx: JobContext, survey_id: int) -> None:
     via = await _reach(ctx, deps, survey, expires_at, reminder=reminder)
     if via is None:
         if not reminder:
-            survey.status = SurveyStatus.UNREACHABLE
-            await survey.save(update_fields=["status", "updated_at"])
+            await Survey.filter(id=survey.id, status=SurveyStatus.SCHEDULED).update(
+                status=SurveyStatus.UNREACHABLE
+            )
         return
     await _asked(ctx, deps, survey, via, now, expires_at)
 
@@ -63,20 +64,30 @@ async def _asked(
     now: dt.datetime,
     expires_at: dt.datetime,
 ) -> None:
-    first = survey.asks == 0
-    survey.asks += 1
-    survey.via = via
-    survey.status = SurveyStatus.ASKED
-    survey.expires_at = expires_at
-    if first:
-        survey.asked_at = now
+    asks = survey.asks + 1
+    changes: dict[str, object] = {
+        "asks": asks,
+        "via": via,
+        "status": SurveyStatus.ASKED,
+        "expires_at": expires_at,
+    }
+    if survey.asks == 0:
+        changes["asked_at"] = now
+    reminder_at = next_reminder(now, calendar=deps.calendar, profile=deps.profile)
+    more = via != Via.CALLBACK and asks <= deps.profile.reminders and reminder_at < expires_at
+    if more:
+        changes["due_at"] = reminder_at
+    # Only if nobody answered meanwhile (an answer is never written over by a reminder).
+    open_now = [SurveyStatus.SCHEDULED, SurveyStatus.ASKED]
+    if not await Survey.filter(id=survey.id, asks=survey.asks, status__in=open_now).update(
+        **changes
+    ):
+        return
+    if survey.asks == 0:
         # Due only at expiry: the sweeper queues it then (as it does the reminders).
         await outbox.add(EXPIRE, {"survey_id": survey.id}, delay_s=_s(expires_at - now))
-    if via != Via.CALLBACK and survey.asks <= deps.profile.reminders:
-        survey.due_at = next_reminder(now, calendar=deps.calendar, profile=deps.profile)
-        if survey.due_at < expires_at:
-            await outbox.add(ASK, {"survey_id": survey.id}, delay_s=_s(survey.due_at - now))
-    await survey.save()
+    if more:
+        await outbox.add(ASK, {"survey_id": survey.id}, delay_s=_s(reminder_at - now))
 
 
 def _s(delta: dt.timedelta) -> float:

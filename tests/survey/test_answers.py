@@ -9,8 +9,11 @@ from tortoise import timezone
 
 from cases.models import Case, CaseEvent
 from channels.wechat_oa.models import Follower
-from survey import tokens
+from core.jobs.registry import JobContext
+from core.web.keys import RUNTIME
+from survey import delivery, tokens
 from survey.const import SurveyStatus
+from survey.deps import survey_of
 from survey.models import Survey
 from tests.survey.conftest import SECRET, Town, local
 
@@ -180,3 +183,21 @@ async def test_only_the_shift_lead_decides_and_nothing_changes_otherwise(town: T
         assert r.status == 403, who
     assert (await Survey.get(id=survey.id)).review == "pending"
     assert (await Case.get(id=cid)).status == "closed"
+
+
+async def test_a_reminder_that_crosses_an_answer_never_writes_over_it(town: Town) -> None:
+    cid, token = await asked_case(town, "kim")
+    (stale,) = await town.surveys(cid)  # what a reminder job read before the answer came
+    assert (await answer(town, token, answer="satisfied"))[0] == 200
+    runtime = town.client.app[RUNTIME]
+    assert stale.expires_at is not None
+    await delivery._asked(
+        JobContext(runtime, 0, 0),
+        survey_of(runtime),
+        stale,
+        "wechat_oa",
+        town.clock.at,
+        stale.expires_at,
+    )
+    survey = await Survey.get(id=stale.id)
+    assert (survey.status, survey.answer, survey.asks) == ("answered", "satisfied", 1)
