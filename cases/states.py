@@ -244,6 +244,14 @@ async def _load(case_id: int) -> Case:
 def _check_state(case: Case, action: Action, move: Move, inputs: ActionIn) -> None:
     if inputs.version is not None and inputs.version != case.version:
         raise CaseChanged(f"case {case.id} is at version {case.version}, not {inputs.version}")
+    if case.status not in move.sources and case.status == move.target:
+        # The case is where this move would take it: someone made it first (a lost race, with
+        # or without `version`): one answer for both.
+        raise CaseChanged(
+            f"case {case.id} is {case.status} already ({action})",
+            message=f"案件已被他人处理（当前状态：{STATUS_NAMES[case.status]}），请刷新后查看",
+            extra={"status": case.status.value, "action": action.value},
+        )
     if case.status not in move.sources:
         raise InvalidTransition(
             f"{action} not allowed from {case.status}",
