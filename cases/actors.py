@@ -51,6 +51,6 @@ async def actors(events: Iterable[CaseEvent]) -> dict[int, Actor]:
 
 def _acting_role(action: str, roles: list[str]) -> str | None:
     """The role the move was made in: the first of theirs the move lists (else their first)."""
-    move = TRANSITIONS.get(Action(action)) if action in Action.__members__.values() else None
+    move = TRANSITIONS.get(Action(action))
     acting = [r for r in roles if move is None or r in move.roles] or roles
     return ROLE_NAMES.get(Role(acting[0])) if acting and acting[0] in ROLE_NAMES else None

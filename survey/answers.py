@@ -15,7 +15,7 @@ from cases import (
     transition_in_transaction,
 )
 from core.auth.service import Principal
-from core.errors import BadRequest, Conflict, NotFound, ValidationFailed
+from core.errors import Conflict, NotFound, ValidationFailed
 from core.jobs import outbox
 from core.runtime import Runtime
 from survey import tokens
@@ -37,9 +37,7 @@ async def by_token(runtime: Runtime, token: str) -> Survey:
     named = tokens.read(survey_of(runtime).signing_key(), token, now=now)
     survey = await Survey.get_or_none(id=named.survey_id)
     if survey is None or survey.nonce != named.nonce:
-        raise BadRequest(
-            "survey token names no survey", code="token_invalid", message="链接无效，请核对后再试"
-        )
+        raise tokens.invalid()
     return survey
 
 

@@ -104,12 +104,7 @@ async def _reach(
         if reminder and survey.via
         else await ways_to(citizen, survey, deps, set(messengers(ctx.runtime)))
     )
-    token = tokens.make(
-        deps.signing_key(),
-        survey_id=survey.id,
-        nonce=survey.nonce,
-        expires_at=expires_at + dt.timedelta(days=REVIEW_VIEW_DAYS),
-    )
+    token = _token(deps, survey, expires_at)
     purpose = Purpose.SURVEY_REMINDER if reminder else Purpose.SURVEY
     for way in ways:
         reach, detail = await _try(ctx, deps, survey, citizen, way, token, purpose)
@@ -117,6 +112,14 @@ async def _reach(
         if reach == Reach.SENT:
             return way
     return None
+
+
+def _token(deps: SurveyDeps, survey: Survey, from_: dt.datetime) -> str:
+    """A survey's link token, good for showing the outcome some time after `from_`."""
+    until = from_ + dt.timedelta(days=REVIEW_VIEW_DAYS)
+    return tokens.make(
+        deps.signing_key(), survey_id=survey.id, nonce=survey.nonce, expires_at=until
+    )
 
 
 async def ways_to(
@@ -152,10 +155,10 @@ async def _try(
     token: str,
     purpose: Purpose,
 ) -> tuple[Reach, str]:
-    questions = deps.profile.wording(survey.questions_key)
-    text = messages.invitation(questions, survey.number, reminder=purpose != Purpose.SURVEY)
     if way == Via.CALLBACK:
         return Reach.SENT, "已生成回访电话任务"
+    questions = deps.profile.wording(survey.questions_key)
+    text = messages.invitation(questions, survey.number, reminder=purpose != Purpose.SURVEY)
     if way == Via.SMS:
         return await _sms(ctx, deps, citizen, text, token, key=f"survey-{survey.id}-{survey.asks}")
     return await _send(ctx, deps, survey, citizen, way, token, text, purpose, questions.title)
@@ -230,12 +233,7 @@ async def tell_review(ctx: JobContext, survey_id: int) -> None:
         return  # an agent told them on the phone; the page shows it too
     citizen = await Citizen.get(id=survey.citizen_id)
     text = messages.review(survey.number, survey.review_reason)
-    token = tokens.make(
-        deps.signing_key(),
-        survey_id=survey.id,
-        nonce=survey.nonce,
-        expires_at=deps_of(ctx).now() + dt.timedelta(days=REVIEW_VIEW_DAYS),
-    )
+    token = _token(deps, survey, deps_of(ctx).now())
     if survey.via == Via.SMS:
         reach, detail = await _sms(
             ctx, deps, citizen, text, token, key=f"survey-{survey.id}-review"

@@ -50,20 +50,21 @@ def read(key: bytes, token: str, *, now: dt.datetime) -> Token:
     """The survey a token names; BadRequest if it was not made by us, TokenExpired if late."""
     parts = token.split(".")
     if len(token) > MAX_TOKEN or len(parts) != 5 or parts[0] != TOKEN_VERSION:
-        raise _invalid()
+        raise invalid()
     body, signature = ".".join(parts[:4]), parts[4]
     if not hmac.compare_digest(_sign(key, body), signature):
-        raise _invalid()
+        raise invalid()
     _, survey_id, nonce, expires = parts[:4]
     if not (survey_id.isdigit() and expires.isdigit()):
-        raise _invalid()
+        raise invalid()
     expires_at = dt.datetime.fromtimestamp(int(expires), dt.UTC)
     if now >= expires_at:
         raise TokenExpired(f"survey {survey_id} expired")
     return Token(int(survey_id), nonce, expires_at)
 
 
-def _invalid() -> BadRequest:
+def invalid() -> BadRequest:
+    """The error of a link we did not make (or that names no survey of ours)."""
     return BadRequest(
         "survey token invalid", code="token_invalid", message="链接无效，请核对后再试"
     )

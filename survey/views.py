@@ -42,7 +42,7 @@ CALLERS = frozenset({Role.AGENT, Role.SHIFT_LEAD})  # who calls reporters back (
 async def list_surveys(request: web.Request, call: Call) -> SurveyPage:
     """The surveys the caller may see (a department its cases', an inspector its grids')."""
     q = call.query(SurveyQuery)
-    query = restrict(Survey.all(), call.who, department="department_id", grid="grid_id")
+    query = _visible(call)
     for name in ("status", "review", "via", "case_id"):
         value = getattr(q, name)
         if value is not None:
@@ -60,7 +60,7 @@ async def list_surveys(request: web.Request, call: Call) -> SurveyPage:
 )
 async def survey_detail(request: web.Request, call: Call) -> SurveyDetail:
     """One survey the caller may see, with each try to reach the reporter."""
-    query = restrict(Survey.all(), call.who, department="department_id", grid="grid_id")
+    query = _visible(call)
     survey = await query.filter(id=_id(request)).first()
     if survey is None:
         raise NotFound(f"survey {_id(request)} not visible", message="没有这条回访")
@@ -156,8 +156,7 @@ async def review(request: web.Request, call: Call) -> SurveyOut:
 async def figures_view(request: web.Request, call: Call) -> web.StreamResponse | FigureTable:
     """The figures per department, category, grid, source or period; CSV or XLSX too."""
     q = call.query(FigureQuery)
-    base = restrict(Survey.all(), call.who, department="department_id", grid="grid_id")
-    table = await figures.figures(q, base)
+    table = await figures.figures(q, _visible(call))
     if q.format == "json":
         return table
     body, content_type = await asyncio.to_thread(functools.partial(figures.export, table, q.format))
@@ -166,6 +165,12 @@ async def figures_view(request: web.Request, call: Call) -> web.StreamResponse |
         content_type=content_type,
         headers={"Content-Disposition": f'attachment; filename="survey-{q.by}.{q.format}"'},
     )
+
+
+def _visible(call: Call) -> QuerySet[Survey]:
+    """The surveys this caller may see: as their cases (a department its own, an inspector
+    their grids')."""
+    return restrict(Survey.all(), call.who, department="department_id", grid="grid_id")
 
 
 async def _page(query: QuerySet[Survey], q: SurveyQuery, call: Call) -> SurveyPage:
