@@ -14,7 +14,7 @@ from cases.const import (
     Urgency,
 )
 from cases.deps import Deps, deps_of
-from cases.deps import configure as _configure
+from cases.deps import configure as _configure_deps
 from cases.errors import CaseChanged, InvalidTransition
 from cases.events import event_name, on
 from cases.intake import IntakeResult, source_of, submit
@@ -41,11 +41,19 @@ from cases.schemas import (
     ResultIn,
     StaffNotice,
 )
-from cases.service import case_view, citizen_viewer
+from cases.service import case_view, citizen_viewer, sees_photo
 from cases.service import page as case_page
 from cases.states import TRANSITIONS, allowed_actions, transition
 from cases.states import apply_in_transaction as transition_in_transaction
+from core.media.access import add_media_access
 from core.packages import Package
+from core.runtime import Runtime
+
+
+def _configure(runtime: Runtime) -> None:
+    _configure_deps(runtime)
+    add_media_access(runtime, sees_photo)
+
 
 PACKAGE = Package(
     name="cases",

@@ -31,6 +31,7 @@ from core.auth.scope import restrict
 from core.auth.service import Principal
 from core.errors import NotFound, ValidationFailed
 from core.media.models import MediaObject
+from core.media.service import public_url, thumb_url
 from core.org.models import Department
 from core.privacy import mask_phone
 from core.timeutil import utc
@@ -147,6 +148,17 @@ async def page(who: Principal, q: CaseQuery, deps: Deps) -> CasePage:
     return CasePage(items=items, total=await query.count(), page=q.page, page_size=q.page_size)
 
 
+async def sees_photo(who: Principal, media_id: int) -> bool:
+    """Staff who may see a case holding the photo may see it (GET /api/v1/media/{id}).
+
+    Citizens are left to their own uploads there: the case shows them the photos of their
+    own report and of the public moves, with their URLs, and not the rest.
+    """
+    if not who.is_staff:
+        return False
+    return await visible(who).filter(attachments__media_id=media_id).exists()
+
+
 async def get_visible(case_id: int, who: Principal) -> Case:
     """Load a case the caller may see, or 404 (never 403: ids are not to be probed)."""
     case = await visible(who).filter(id=case_id).first()
@@ -166,7 +178,7 @@ async def detail(case: Case, who: Principal, deps: Deps) -> CaseDetail:
     media = {
         m["id"]: m
         for m in await MediaObject.filter(id__in=[a["media_id"] for a in links]).values(
-            "id", "sha256", "public_ext"
+            "id", "public_token", "public_ext"
         )
     }
     out = case_out(case, deps, deps.now())
@@ -252,13 +264,12 @@ def _event_out(e: CaseEvent, actor: Actor | None) -> EventOut:
 
 
 def _attachment_out(link: dict[str, Any], media: dict[str, Any]) -> AttachmentOut:
-    base = "/api/v1/media"
     return AttachmentOut(
         media_id=link["media_id"],
         kind=link["kind"],
         event_id=link["event_id"],
-        public_url=f"{base}/public/{media['sha256']}.{media['public_ext']}",
-        thumb_url=f"{base}/thumb/{media['sha256']}.jpg",
+        public_url=public_url(media["public_token"], media["public_ext"]),
+        thumb_url=thumb_url(media["public_token"]),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import ipaddress
 import os
 import re
 import tomllib
@@ -122,12 +123,35 @@ class Settings(BaseSettings):
         65536, ge=1024, description="argon2id memory per hash (KiB); lower only for tests"
     )
     login_max_failures: int = Field(
-        5, ge=1, description="failed logins before an account is locked for a while"
+        5, ge=1, description="tries at one username from one address before it waits"
     )
-    login_lock_minutes: int = Field(15, ge=1, description="how long a locked account waits")
+    login_lock_minutes: int = Field(
+        15, ge=1, description="the window of both login throttles, and how long they hold"
+    )
+    login_address_max_failures: int = Field(
+        30, ge=1, description="failed logins from one client address (any username) per window"
+    )
+    password_workers: int = Field(
+        2, ge=1, le=32, description="threads hashing passwords (argon2id), apart from all else"
+    )
+    password_max_waiting: int = Field(
+        64, ge=1, description="password checks queued beyond these answer 503 login_busy"
+    )
+    trusted_proxies: tuple[str, ...] = Field(
+        ("127.0.0.1/32", "::1/128"),
+        description="proxies whose X-Forwarded-For names the client (CIDR list)",
+    )
     upload_max_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="largest upload")
     upload_max_pixels: int = Field(
         40_000_000, ge=10_000, description="largest image, width × height (decompression bombs)"
+    )
+    upload_max_pixels_citizen: int = Field(
+        25_000_000,
+        ge=10_000,
+        description="largest image a citizen may send (phones: 12-24 megapixels; WeChat less)",
+    )
+    image_workers: int = Field(
+        2, ge=1, le=32, description="threads decoding images at once (bounds decode memory)"
     )
     job_timeout_s: int = Field(60, ge=1, description="longest a job may run")
     job_max_attempts: int = Field(
@@ -157,6 +181,16 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="each package's own settings (CITYLOOP_<PACKAGE>_*); not an env var",
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as err:
+                raise ValueError(f"{item!r} is not an address or CIDR network") from err
+        return value
 
     @property
     def redis_dsn(self) -> str | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import math
 import secrets
@@ -12,7 +11,7 @@ from shapely.geometry import box
 
 from core.auth.const import ROLE_NAMES, Role
 from core.auth.models import Staff
-from core.auth.service import create_staff, hash_password
+from core.auth.service import create_staff, new_password_hash
 from core.config import Settings
 from core.geo import GridFeature
 from core.org.models import Department, DepartmentKind, Grid
@@ -128,9 +127,7 @@ async def _upsert(
         )
         return
     await Staff.filter(id=staff.id).update(
-        password_hash=await asyncio.to_thread(hash_password, password),
-        failed_logins=0,
-        locked_until=None,
+        password_hash=await new_password_hash(password),
         is_active=True,
     )
 

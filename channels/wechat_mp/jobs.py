@@ -14,6 +14,7 @@ from channels.wechat_mp.models import MediaCheck, MpReport
 from channels.wechat_mp.security import openid_of
 from core.jobs.registry import JobContext, job
 from core.media.models import MediaObject
+from core.media.service import public_url
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ async def media_check(ctx: JobContext, payload: dict[str, Any]) -> None:
     client = program.client(ctx.runtime)
     try:
         for m in media:
-            url = f"{program.base_url}/api/v1/media/public/{m.sha256}.{m.public_ext}"
+            url = program.base_url + public_url(m.public_token, m.public_ext)
             trace = await client.media_check(openid, url)
             if trace:
                 await MediaCheck.get_or_create(

@@ -25,8 +25,6 @@ class Staff(Model):
     department_id: int | None
     phone = fields.CharField(max_length=20, null=True)
     is_active = fields.BooleanField(default=True)
-    failed_logins = fields.IntField(default=0)
-    locked_until = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

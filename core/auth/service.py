@@ -4,33 +4,98 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import hashlib
 import secrets
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise import timezone
-from tortoise.expressions import F, Q
-from tortoise.queryset import QuerySet
 
 from core.auth.const import CITIZEN, MIN_PASSWORD_LENGTH, TOKEN_BYTES, TOKEN_PREFIX, Role
 from core.auth.models import AccessToken, Citizen, Staff
-from core.errors import Conflict, NotFound, TooManyRequests, Unauthorized, ValidationFailed
+from core.errors import (
+    Conflict,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+    Unavailable,
+    ValidationFailed,
+)
 from core.org.models import Department, GridAssignment
+
+if TYPE_CHECKING:
+    from core.config import Settings
+    from core.kv import KeyValue
+
+T = TypeVar("T")
 
 _hasher = PasswordHasher()  # argon2id; configure_hasher sets the costs from Settings
 # Verified against when the username is unknown, so both paths cost the same time.
 _DUMMY_HASH = _hasher.hash("cityloop-dummy-password")
 
 
-def configure_hasher(*, time_cost: int, memory_kib: int) -> None:
-    """Set the argon2id costs for new hashes (old hashes verify with their own)."""
-    global _hasher, _DUMMY_HASH
+@dataclass
+class _HashPool:
+    """argon2id's own threads: a flood of logins never queues photos' disk reads behind it."""
+
+    workers: int = 2
+    max_waiting: int = 64
+    executor: ThreadPoolExecutor | None = None
+    waiting: int = 0
+
+    def run(self) -> ThreadPoolExecutor:
+        if self.executor is None:
+            self.executor = ThreadPoolExecutor(self.workers, thread_name_prefix="argon2")
+        return self.executor
+
+
+_pool = _HashPool()
+
+
+def configure_hasher(
+    *, time_cost: int, memory_kib: int, workers: int = 2, max_waiting: int = 64
+) -> None:
+    """Set the argon2id costs for new hashes (old hashes verify with their own) and its pool."""
+    global _hasher, _DUMMY_HASH, _pool
+    if (_pool.workers, _pool.max_waiting) != (workers, max_waiting):
+        if _pool.executor is not None:
+            _pool.executor.shutdown(wait=False)
+        _pool = _HashPool(workers=workers, max_waiting=max_waiting)
     if (_hasher.time_cost, _hasher.memory_cost) == (time_cost, memory_kib):
         return
     _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
     _DUMMY_HASH = _hasher.hash("cityloop-dummy-password")
+
+
+async def _in_hash_pool(work: Callable[[], T]) -> T:
+    """Run password work on its own bounded pool; too long a queue is 503, not a stall."""
+    pool = _pool
+    if pool.waiting >= pool.max_waiting:
+        raise Unavailable(
+            f"{pool.waiting} password checks waiting",
+            code="login_busy",
+            message="登录请求过多，请稍后再试",
+        )
+    pool.waiting += 1
+    try:
+        return await asyncio.get_running_loop().run_in_executor(pool.run(), work)
+    finally:
+        pool.waiting -= 1
+
+
+async def check_password(password_hash: str, password: str) -> bool:
+    """Verify a password against its argon2id hash, off the event loop."""
+    return await _in_hash_pool(functools.partial(_verify, password_hash, password))
+
+
+async def new_password_hash(password: str) -> str:
+    """Check a password's length and hash it, off the event loop."""
+    return await _in_hash_pool(functools.partial(hash_password, password))
 
 
 @dataclass(frozen=True)
@@ -118,7 +183,7 @@ async def create_staff(
         )
     if await Staff.filter(username=username).exists():
         raise Conflict(f"username {username} exists", code="username_taken", message="用户名已存在")
-    password_hash = await asyncio.to_thread(hash_password, password)
+    password_hash = await new_password_hash(password)
     return await Staff.create(
         username=username,
         password_hash=password_hash,
@@ -129,48 +194,77 @@ async def create_staff(
     )
 
 
+@dataclass(frozen=True)
+class LoginPolicy:
+    """How many tries a login gets (from Settings)."""
+
+    max_failures: int  # at one username from one address, per window
+    address_max_failures: int  # from one address at any username, per window
+    window_minutes: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> LoginPolicy:
+        return cls(
+            max_failures=settings.login_max_failures,
+            address_max_failures=settings.login_address_max_failures,
+            window_minutes=settings.login_lock_minutes,
+        )
+
+
+def _throttle_key(kind: str, *parts: str) -> str:
+    # Neither a username nor an address in a key: they are hashed (keys reach Redis dumps).
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+    return f"login:{kind}:{digest}"
+
+
 async def login(
     *,
     username: str,
     password: str,
-    max_failures: int,
-    lock_minutes: int,
+    address: str,
+    kv: KeyValue,
+    policy: LoginPolicy,
     ttl_hours: int,
     client: str | None = None,
 ) -> tuple[str, AccessToken, Staff]:
-    """Check a password and issue a token; lock the account after repeated failures."""
+    """Check a password and issue a token, throttled per username and address.
+
+    Known and unknown usernames are answered alike, in time and in words: both are counted,
+    both cost one argon2id check. A run of wrong passwords makes a username wait for the
+    address that sent them only, so nobody can lock an account for everyone else.
+    """
+    window_s = policy.window_minutes * 60
+    address_key = _throttle_key("address", address)
+    if _count(await kv.get(address_key)) >= policy.address_max_failures:
+        raise TooManyRequests(
+            f"address throttled after {policy.address_max_failures} failed logins",
+            code="too_many_attempts",
+            message=f"登录失败次数过多，请 {policy.window_minutes} 分钟后再试",
+        )
+    # Counted before the slow check: a burst of guesses in parallel (or across processes)
+    # gets no more tries than guesses one after another.
+    pair_key = _throttle_key("name", username.casefold(), address)
+    if await kv.incr(pair_key, ttl_s=window_s) > policy.max_failures:
+        raise TooManyRequests(
+            f"username throttled for this address after {policy.max_failures} tries",
+            code="account_locked",
+            message=f"登录失败次数过多，该账号暂时无法登录，请 {policy.window_minutes} 分钟后再试",
+        )
     staff = await Staff.get_or_none(username=username)
-    now = timezone.now()
-    locked = TooManyRequests(
-        f"account {staff.id if staff else '-'} locked",
-        code="account_locked",
-        message=f"登录失败次数过多，账号已锁定，请 {lock_minutes} 分钟后再试",
-    )
-    # Take one of the max_failures attempts before the slow check, in the database: a burst
-    # of guesses in parallel (or across processes) gets no more tries than one after another.
-    if staff is not None and not await _unlocked(staff, now).filter(
-        failed_logins__lt=max_failures
-    ).update(failed_logins=F("failed_logins") + 1):
-        raise locked
-    ok = await asyncio.to_thread(_verify, staff.password_hash if staff else _DUMMY_HASH, password)
+    ok = await check_password(staff.password_hash if staff else _DUMMY_HASH, password)
     if staff is None or not ok or not staff.is_active:
-        if staff is not None and not ok:
-            await _lock_if_spent(staff, now, max_failures, lock_minutes)
+        await kv.incr(address_key, ttl_s=window_s)
         raise Unauthorized("bad credentials", code="bad_credentials", message="用户名或密码错误")
-    if not await _unlocked(staff, now).update(failed_logins=0, locked_until=None):
-        raise locked  # locked by the other guesses of the same burst
+    await kv.delete(pair_key)
     token, row = await issue_token(staff=staff, ttl=dt.timedelta(hours=ttl_hours), client=client)
     return token, row, staff
 
 
-def _unlocked(staff: Staff, now: dt.datetime) -> QuerySet[Staff]:
-    return Staff.filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now), id=staff.id)
-
-
-async def _lock_if_spent(staff: Staff, now: dt.datetime, max_failures: int, minutes: int) -> None:
-    if (await Staff.get(id=staff.id)).failed_logins >= max_failures:
-        until = now + dt.timedelta(minutes=minutes)
-        await Staff.filter(id=staff.id).update(failed_logins=0, locked_until=until)
+def _count(value: str | None) -> int:
+    try:
+        return int(value or 0)
+    except ValueError:
+        return 0
 
 
 async def issue_token(

@@ -11,8 +11,9 @@ from core.auth.schemas import LoginIn, MeOut, Ok, StaffCreateIn, StaffList, Staf
 from core.errors import Unauthorized
 from core.privacy import mask_phone
 from core.types import ID_ROUTE
+from core.web.client import client_address
 from core.web.endpoint import ANY_STAFF, PUBLIC, Call, endpoint
-from core.web.keys import SETTINGS
+from core.web.keys import RUNTIME, SETTINGS
 
 routes = web.RouteTableDef()
 ADMIN = frozenset({Role.ADMIN})
@@ -38,7 +39,7 @@ def staff_out(staff: Staff, *, reveal: bool) -> StaffOut:
     body=LoginIn,
     response=TokenOut,
     tags=["auth"],
-    errors=(401, 429),
+    errors=(401, 429, 503),
 )
 async def login(request: web.Request, call: Call) -> TokenOut:
     """Exchange a username and password for a bearer token."""
@@ -47,8 +48,9 @@ async def login(request: web.Request, call: Call) -> TokenOut:
     token, row, staff = await service.login(
         username=body.username,
         password=body.password,
-        max_failures=settings.login_max_failures,
-        lock_minutes=settings.login_lock_minutes,
+        address=client_address(request, settings.trusted_proxies),
+        kv=request.app[RUNTIME].kv,
+        policy=service.LoginPolicy.of(settings),
         ttl_hours=settings.token_ttl_hours,
         client=body.client,
     )

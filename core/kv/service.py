@@ -34,6 +34,10 @@ class KeyValue(Protocol):
         """Set only if the key is absent or expired; tell whether this call set it."""
         ...
 
+    async def incr(self, key: str, *, ttl_s: float) -> int:
+        """Add one to a counter and return it; a new counter lives ttl_s (a fixed window)."""
+        ...
+
     async def delete(self, key: str) -> None: ...
 
 
@@ -64,6 +68,16 @@ class RedisKV:
         """Store only if absent; True if this call stored it."""
         done = await self._redis.set(self._ns + _checked(key), value, px=int(ttl_s * 1000), nx=True)
         return bool(done)
+
+    async def incr(self, key: str, *, ttl_s: float) -> int:
+        """Add one to a counter (created with its expiry) and return it, atomically."""
+        name = self._ns + _checked(key)
+        # MULTI: the counter is born with its expiry, and INCR keeps it.
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(name, 0, px=int(ttl_s * 1000), nx=True)
+            pipe.incr(name)
+            _, count = await pipe.execute()
+        return int(count)
 
     async def delete(self, key: str) -> None:
         """Forget a key."""
@@ -107,9 +121,44 @@ class DatabaseKV:
             return False
         return True
 
+    async def incr(self, key: str, *, ttl_s: float) -> int:
+        """Add one to a counter and return it; the row is locked while it is counted."""
+        key = _checked(key)
+        for _ in range(3):  # a first insert raced by another process: count again
+            try:
+                async with in_transaction() as conn:
+                    row = (
+                        await KeyValueItem.filter(key=key)
+                        .select_for_update()
+                        .using_db(conn)
+                        .first()
+                    )
+                    if row is None:
+                        await KeyValueItem.create(
+                            key=key, value="1", expires_at=_expiry(ttl_s), using_db=conn
+                        )
+                        return 1
+                    live = row.expires_at is None or row.expires_at > timezone.now()
+                    count = _count(row.value) + 1 if live else 1
+                    changes: dict[str, object] = {"value": str(count)}
+                    if not live:
+                        changes["expires_at"] = _expiry(ttl_s)
+                    await KeyValueItem.filter(key=key).using_db(conn).update(**changes)
+                    return count
+            except IntegrityError:
+                continue
+        raise RuntimeError(f"counter {key!r} could not be counted")
+
     async def delete(self, key: str) -> None:
         """Forget a key."""
         await KeyValueItem.filter(key=_checked(key)).delete()
+
+
+def _count(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:  # a key reused for something else: start over
+        return 0
 
 
 def _live() -> Q:

@@ -59,6 +59,7 @@ _DECODE_ERRORS: Final = (OSError, SyntaxError, ValueError, EOFError, IndexError,
 # Modes we resize directly; others (palette, 1-bit, 16-bit) are widened first, as Pillow would
 # resize a palette image with NEAREST.
 _RESIZABLE_MODES: Final = ("L", "RGB", "RGBA", "CMYK")
+_GREY_MODES: Final = ("1", "L", "I", "I;16", "I;16B", "I;16L", "I;16N", "F")
 # EXIF Orientation → the transpose that shows the photo upright (the table of exif_transpose).
 _TRANSPOSE: Final = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
@@ -192,7 +193,7 @@ def _decode(image: ImageFile.ImageFile) -> Image.Image:
     try:
         pixels: Image.Image = image
         if image.mode not in _RESIZABLE_MODES or "transparency" in image.info:
-            pixels = image.convert("RGBA" if image.has_transparency_data else "RGB")
+            pixels = image.convert(_widened_mode(image))
         # thumbnail() lets a JPEG decode at 1/2, 1/4 or 1/8 scale (draft) before LANCZOS, so a
         # 50-megapixel photo never sits in memory at full size.
         pixels.thumbnail((PUBLIC_MAX_SIDE, PUBLIC_MAX_SIDE), Image.Resampling.LANCZOS)
@@ -200,6 +201,17 @@ def _decode(image: ImageFile.ImageFile) -> Image.Image:
     except _DECODE_ERRORS as err:
         raise _corrupt(str(err)) from err
     return pixels
+
+
+def _widened_mode(image: Image.Image) -> str:
+    """The mode to resize a 1-bit, 16-bit, palette or grey-alpha image in.
+
+    Grey stays one byte a pixel (L), not three: at full size, before shrinking, a 40-megapixel
+    1-bit PNG is 40 MB as L and 120 MB as RGB.
+    """
+    if image.has_transparency_data:
+        return "RGBA"
+    return "L" if image.mode in _GREY_MODES else "RGB"
 
 
 def _read_metadata(image: Image.Image) -> _Metadata:

@@ -16,6 +16,9 @@ class MediaObject(Model):
 
     id = fields.IntField(primary_key=True)
     sha256 = fields.CharField(max_length=64, db_index=True)
+    # The public copy and thumbnail are served under this random name, never under the sha256
+    # (which anyone holding the photo can compute) nor the sequential id.
+    public_token = fields.CharField(max_length=32, unique=True)
     mime = fields.CharField(max_length=32)
     ext = fields.CharField(max_length=8)
     public_ext = fields.CharField(max_length=8)  # jpg, or png where the photo has transparency

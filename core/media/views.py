@@ -5,16 +5,17 @@ from __future__ import annotations
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from core.auth.scope import CITYWIDE, restrict
+from core.auth.scope import CITYWIDE
 from core.auth.service import Principal
 from core.errors import BadRequest, NotFound
 from core.media import service
+from core.media.access import may_see
 from core.media.images import ensure_size
 from core.media.models import MediaObject
 from core.media.schemas import MediaOut
 from core.types import ID_ROUTE
 from core.web.endpoint import ANY_STAFF, PUBLIC, Call, endpoint
-from core.web.keys import SETTINGS, STORAGE
+from core.web.keys import RUNTIME, SETTINGS, STORAGE
 
 routes = web.RouteTableDef()
 UPLOADERS = ANY_STAFF | {"citizen"}
@@ -32,7 +33,6 @@ def sees_evidence(who: Principal, media: MediaObject) -> bool:
 
 def media_out(media: MediaObject, *, staff: bool) -> MediaOut:
     """Show a media row; EXIF evidence and the original only where `staff` (sees_evidence)."""
-    base = "/api/v1/media"
     return MediaOut(
         id=media.id,
         sha256=media.sha256,
@@ -40,9 +40,9 @@ def media_out(media: MediaObject, *, staff: bool) -> MediaOut:
         size=media.size,
         width=media.width,
         height=media.height,
-        public_url=f"{base}/public/{media.sha256}.{media.public_ext}",
-        thumb_url=f"{base}/thumb/{media.sha256}.{service.THUMB_EXT}",
-        original_url=f"{base}/{media.id}/original" if staff else None,
+        public_url=service.public_url(media.public_token, media.public_ext),
+        thumb_url=service.thumb_url(media.public_token),
+        original_url=f"{service.MEDIA_BASE}/{media.id}/original" if staff else None,
         gps_lon=media.gps_lon if staff else None,
         gps_lat=media.gps_lat if staff else None,
         taken_at=media.taken_at if staff else None,
@@ -117,13 +117,11 @@ async def upload(request: web.Request, call: Call) -> MediaOut:
 @routes.get("/api/v1/media/{media_id:" + ID_ROUTE + "}")
 @endpoint(roles=UPLOADERS, summary="图片信息", response=MediaOut, tags=["media"], errors=(404,))
 async def info(request: web.Request, call: Call) -> MediaOut:
-    """Describe a stored photo; a citizen sees only the photos they uploaded."""
+    """Describe a stored photo to its uploader, the centre, or one who may see its case."""
     media_id = int(request.match_info["media_id"])
-    query = MediaObject.filter(id=media_id)
-    if not call.who.is_staff:
-        query = restrict(query, call.who, citizen="uploaded_by_citizen_id")
-    media = await query.first()
-    if media is None:
+    media = await MediaObject.get_or_none(id=media_id)
+    # Its public URL is in the answer: a photo nobody vouches for is not there at all.
+    if media is None or not await may_see(request.app[RUNTIME], call.who, media):
         raise NotFound(f"media {media_id} not visible", message="未找到该图片")
     return media_out(media, staff=sees_evidence(call.who, media))
 
@@ -154,14 +152,19 @@ async def send_original(request: web.Request, media: MediaObject) -> web.Respons
     return web.Response(body=data, content_type=media.mime, headers=headers)
 
 
-@routes.get("/api/v1/media/{kind:public|thumb}/{sha256:[0-9a-f]{64}}.{ext:jpg|png}")
+@routes.get("/api/v1/media/{kind:public|thumb}/{token:[A-Za-z0-9_-]{16,32}}.{ext:jpg|png}")
 @endpoint(roles=PUBLIC, summary="公开图片与缩略图（已去除元数据）", tags=["media"], errors=(404,))
 async def public(request: web.Request, call: Call) -> web.Response:
-    """Send a metadata-free copy; its URL holds the sha256, so it cannot be enumerated."""
-    kind, sha, ext = (request.match_info[k] for k in ("kind", "sha256", "ext"))
-    key = service.public_key(sha, ext) if kind == "public" else service.thumb_key(sha)
-    if kind == "thumb" and ext != service.THUMB_EXT:
-        raise NotFound("thumbnails are jpg", message="未找到该图片")
+    """Send a metadata-free copy; its URL holds a random token, so it cannot be enumerated."""
+    kind, token, ext = (request.match_info[k] for k in ("kind", "token", "ext"))
+    media = await MediaObject.get_or_none(public_token=token)
+    wanted = media.public_ext if kind == "public" and media else service.THUMB_EXT
+    if media is None or ext != wanted:
+        raise NotFound("no such public photo", message="未找到该图片")
+    if kind == "public":
+        key = service.public_key(media.sha256, media.public_ext)
+    else:
+        key = service.thumb_key(media.sha256)
     data = await request.app[STORAGE].get(key)
     return web.Response(
         body=data,

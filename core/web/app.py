@@ -91,7 +91,12 @@ def create_app(settings: Settings) -> web.Application:
         client_max_size=settings.upload_max_bytes + _BODY_SLACK,
     )
     app[SETTINGS] = settings
-    configure_hasher(time_cost=settings.password_time_cost, memory_kib=settings.password_memory_kib)
+    configure_hasher(
+        time_cost=settings.password_time_cost,
+        memory_kib=settings.password_memory_kib,
+        workers=settings.password_workers,
+        max_waiting=settings.password_max_waiting,
+    )
     runtime = build_runtime(settings, process="web")
     app[RUNTIME] = runtime
     app[CALENDAR] = runtime.calendar

@@ -205,3 +205,31 @@ async def test_staff_reach_a_citizens_original_only_through_a_case_they_see(city
     # A photo that is not on the case is not reached through it.
     other = await _upload(city, await city.citizen("other"), (1, 2, 3))
     assert (await fetch(f"/api/v1/cases/{cid}/media/{other}/original", "acceptor"))[0] == 404
+
+
+async def test_a_photos_record_and_public_url_go_only_to_those_who_see_a_case_holding_it(
+    city: City,
+) -> None:
+    """GET /api/v1/media/{id}: ids are sequential, so nobody else learns the photo's URL."""
+    citizen = await city.citizen()
+    photo = await _upload(city, citizen, (200, 40, 40))
+    status, out = await city.report(citizen, await city.point(2), "路边垃圾", attachments=[photo])
+    assert status == 201, out
+    cid = out["case"]["id"]
+
+    async def info(who: str) -> tuple[int, dict[str, Any]]:
+        r = await city.client.get(f"/api/v1/media/{photo}", headers=await city.login(who))
+        return r.status, await r.json()
+
+    assert (await info("inspector2"))[0] == 200  # the grid's inspector sees the case
+    assert (await info("inspector1"))[0] == 404  # another street's
+    assert (await info("handler_hw"))[0] == 404  # not dispatched to 区环卫 yet
+    await city.ok(cid, "register", "acceptor")
+    await city.ok(cid, "dispatch", "dispatcher", department_id=await city.department("HW"))
+    status, seen = await info("handler_hw")
+    assert status == 200
+    assert seen["gps_lat"] is None  # a department sees the photo, not the EXIF evidence
+    assert (await info("handler_sz"))[0] == 404
+    detail = await city.detail(cid, "handler_hw")
+    assert [a["public_url"] for a in detail["attachments"]] == [seen["public_url"]]
+    assert (await city.client.get(seen["public_url"])).status == 200

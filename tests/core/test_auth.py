@@ -17,6 +17,7 @@ from tortoise import timezone
 from core.auth.models import AccessToken, Staff
 from core.auth.service import citizen_identity, create_staff, issue_token
 from core.config import Settings
+from core.kv.models import KeyValueItem
 from core.web import create_app
 
 LOGIN = "/api/v1/auth/login"
@@ -204,34 +205,96 @@ async def test_citizen_token_knows_itself_but_not_the_departments(
 # --- login throttling ----------------------------------------------------------------------------
 
 
-async def test_repeated_failures_lock_the_account(aiohttp_client: Any, settings: Settings) -> None:
+def _from(address: str) -> dict[str, str]:
+    """A request that came through the city's nginx on this host (a trusted proxy)."""
+    return {"X-Forwarded-For": address}
+
+
+async def _login_from(
+    client: TestClient[Any, Any], address: str, username: str, password: str
+) -> ClientResponse:
+    body = {"username": username, "password": password}
+    return await client.post(LOGIN, json=body, headers=_from(address))
+
+
+async def test_repeated_failures_make_the_username_wait_for_that_address_only(
+    aiohttp_client: Any, settings: Settings
+) -> None:
     strict = settings.model_copy(update={"login_max_failures": 3, "login_lock_minutes": 7})
     client = await aiohttp_client(create_app(strict))
-    staff = await _staff("xiaozhang")
-    for _ in range(2):
-        await _error(await _login(client, "xiaozhang", "wrong-password"), 401, "bad_credentials")
-    assert (await Staff.get(id=staff.id)).locked_until is None  # not yet
-    await _error(await _login(client, "xiaozhang", "wrong-password"), 401, "bad_credentials")
-    body = await _error(await _login(client, "xiaozhang", PASSWORD), 429, "account_locked")
+    await _staff("xiaozhang")
+    attacker, office = "203.0.113.9", "198.51.100.20"
+    for _ in range(3):
+        resp = await _login_from(client, attacker, "xiaozhang", "wrong-password")
+        await _error(resp, 401, "bad_credentials")
+    resp = await _login_from(client, attacker, "xiaozhang", PASSWORD)
+    body = await _error(resp, 429, "account_locked")
     assert "7 分钟" in body["message"]
-    locked_until = (await Staff.get(id=staff.id)).locked_until
-    assert locked_until is not None
-    remaining = locked_until - timezone.now()
-    assert dt.timedelta(minutes=6) < remaining <= dt.timedelta(minutes=7)
     assert await AccessToken.all().count() == 0
+    # Nobody can lock an account for everyone else: from the office, 小张 logs in.
+    assert (await _login_from(client, office, "xiaozhang", PASSWORD)).status == 200
 
 
-async def test_lock_ends_after_its_time(aiohttp_client: Any, settings: Settings) -> None:
+async def test_unknown_and_known_usernames_are_answered_alike(
+    aiohttp_client: Any, settings: Settings
+) -> None:
+    """The 429 must not tell an attacker which usernames exist."""
     strict = settings.model_copy(update={"login_max_failures": 2})
     client = await aiohttp_client(create_app(strict))
-    staff = await _staff("xiaozhang")
+    await _staff("xiaozhang")
+
+    async def answers(username: str) -> list[tuple[int, str, str]]:
+        seen = []
+        for _ in range(4):
+            resp = await _login_from(client, "203.0.113.9", username, "wrong-password")
+            body = await resp.json()
+            seen.append((resp.status, body["code"], body["message"]))
+        return seen
+
+    known, unknown = await answers("xiaozhang"), await answers("nobody-here")
+    assert known == unknown
+    assert [a[:2] for a in known] == [(401, "bad_credentials")] * 2 + [(429, "account_locked")] * 2
+
+
+async def test_the_wait_ends_with_its_window(aiohttp_client: Any, settings: Settings) -> None:
+    strict = settings.model_copy(update={"login_max_failures": 2})
+    client = await aiohttp_client(create_app(strict))
+    await _staff("xiaozhang")
     for _ in range(2):
         await _login(client, "xiaozhang", "wrong-password")
     await _error(await _login(client, "xiaozhang", PASSWORD), 429, "account_locked")
-    await Staff.filter(id=staff.id).update(locked_until=timezone.now() - dt.timedelta(seconds=1))
+    # The window's time is up (the counters are short-lived rows on the embedded default).
+    past = timezone.now() - dt.timedelta(seconds=1)
+    assert await KeyValueItem.filter(key__startswith="login:").update(expires_at=past)
     assert (await _login(client, "xiaozhang", PASSWORD)).status == 200
-    after = await Staff.get(id=staff.id)
-    assert (after.failed_logins, after.locked_until) == (0, None)
+
+
+async def test_one_address_failing_at_many_usernames_is_throttled(
+    aiohttp_client: Any, settings: Settings
+) -> None:
+    strict = settings.model_copy(update={"login_address_max_failures": 4, "login_lock_minutes": 9})
+    client = await aiohttp_client(create_app(strict))
+    await _staff("xiaozhang")
+    scanner = "203.0.113.50"
+    for name in ("admin", "root", "test", "xiaozhang"):
+        await _error(await _login_from(client, scanner, name, "123456"), 401, "bad_credentials")
+    resp = await _login_from(client, scanner, "xiaozhang", PASSWORD)
+    body = await _error(resp, 429, "too_many_attempts")
+    assert "9 分钟" in body["message"]
+    assert (await _login_from(client, "198.51.100.20", "xiaozhang", PASSWORD)).status == 200
+
+
+async def test_a_forwarded_address_counts_only_from_a_trusted_proxy(
+    aiohttp_client: Any, settings: Settings
+) -> None:
+    """Without trusted proxies, X-Forwarded-For is the client's own word: not believed."""
+    direct = settings.model_copy(update={"login_max_failures": 2, "trusted_proxies": ()})
+    client = await aiohttp_client(create_app(direct))
+    await _staff("xiaozhang")
+    for i in range(2):
+        await _login_from(client, f"198.51.100.{i}", "xiaozhang", "wrong-password")
+    resp = await _login_from(client, "198.51.100.99", "xiaozhang", PASSWORD)
+    await _error(resp, 429, "account_locked")  # every try came from the same peer
 
 
 async def test_successful_login_resets_the_failure_count(

@@ -55,6 +55,17 @@ async def test_add_is_a_lock_one_caller_wins_until_it_expires(kv: KeyValue) -> N
     assert await kv.get("lock:refresh") == "later"
 
 
+async def test_a_counter_counts_every_concurrent_hit_and_restarts_after_its_window(
+    kv: KeyValue,
+) -> None:
+    counts = await asyncio.gather(*(kv.incr("login:fail:x", ttl_s=0.6) for _ in range(12)))
+    assert sorted(counts) == list(range(1, 13))  # none lost, none counted twice
+    await asyncio.sleep(0.8)
+    assert await kv.incr("login:fail:x", ttl_s=5) == 1  # a new window
+    await kv.delete("login:fail:x")
+    assert await kv.incr("login:fail:x", ttl_s=5) == 1
+
+
 async def test_a_bad_key_is_refused(kv: KeyValue) -> None:
     with pytest.raises(ValueError, match="key"):
         await kv.set("", "x")

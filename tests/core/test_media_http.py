@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import os
 import re
@@ -179,11 +180,11 @@ async def test_citizen_upload_hides_evidence(client: TestClient[Any, Any]) -> No
     info = await client.get(f"{MEDIA}/{media.id}", headers=_bearer(token))
     assert (await info.json())["gps_lat"] is None
 
-    # An inspector sees a citizen's photo's evidence only through a case of theirs; the
-    # centre sees it directly.
+    # An inspector sees a citizen's photo only through a case of theirs (ids are sequential:
+    # it is not there at all for them); the centre sees it directly.
     inspector = await _staff_token()
     info = await client.get(f"{MEDIA}/{media.id}", headers=_bearer(inspector))
-    assert (await info.json())["gps_lat"] is None
+    await _error(info, 404, "not_found")
     denied = await client.get(f"{MEDIA}/{media.id}/original", headers=_bearer(inspector))
     await _error(denied, 404, "not_found")
     acceptor = await create_staff(
@@ -196,6 +197,23 @@ async def test_citizen_upload_hides_evidence(client: TestClient[Any, Any]) -> No
     info = await client.get(f"{MEDIA}/{media.id}", headers=_bearer(centre))
     assert (await info.json())["gps_lat"] == pytest.approx(LAT, abs=1e-6)
     assert (await client.get(f"{MEDIA}/{media.id}/original", headers=_bearer(centre))).status == 200
+
+
+async def test_public_urls_cannot_be_derived_from_the_photo_or_its_id(
+    client: TestClient[Any, Any],
+) -> None:
+    token = await _staff_token()
+    photo = _photo()
+    body = await (await _upload(client, token, photo)).json()
+    sha = hashlib.sha256(photo).hexdigest()
+    assert sha not in body["public_url"] and sha not in body["thumb_url"]
+    assert (await client.get(body["public_url"])).status == 200
+    # The old, derivable names answer nothing: anyone holding the photo could compute them.
+    for url in (f"{MEDIA}/public/{sha}.jpg", f"{MEDIA}/thumb/{sha}.jpg"):
+        assert (await client.get(url)).status == 404, url
+    # Another uploader of the same picture gets a name of their own.
+    other = await (await _upload(client, await _citizen_token(), photo)).json()
+    assert other["public_url"] != body["public_url"]
 
 
 async def test_same_photo_twice_is_one_object(client: TestClient[Any, Any]) -> None:
