@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any, Final
 
 from tortoise.expressions import Q
@@ -33,11 +34,37 @@ from core.errors import NotFound, ValidationFailed
 from core.media.models import MediaObject
 from core.media.service import public_url, thumb_url
 from core.org.models import Department
-from core.privacy import mask_phone
+from core.privacy import mask_personal, mask_phone
 from core.timeutil import utc
 
 # Roles that call reporters back see their phone numbers in full.
 CALLS_BACK = frozenset({Role.ACCEPTOR, Role.AGENT, Role.SHIFT_LEAD})
+Text = Callable[[str | None], str | None]
+
+
+def reads_numbers(who: Principal) -> bool:
+    """Whether phone and 身份证 numbers typed into free text reach this reader as typed: a
+    citizen's own words do, and the staff who call people back; the others read them masked,
+    as they read the structured phone field."""
+    return not who.is_staff or who.has_any(CALLS_BACK)
+
+
+def text_for(who: Principal) -> Text:
+    """How free text (descriptions, addresses, notes) is shown to this reader."""
+    return _as_typed if reads_numbers(who) else mask_personal
+
+
+def _as_typed(text: str | None) -> str | None:
+    return text
+
+
+def shown_case(out: CaseOut, text: Text) -> CaseOut:
+    """A case row with its free text as this reader sees it."""
+    if text is _as_typed:
+        return out
+    return out.model_copy(
+        update={"description": text(out.description) or "", "address": text(out.address)}
+    )
 
 
 def visible(who: Principal) -> QuerySet[Case]:
@@ -141,7 +168,8 @@ async def page(who: Principal, q: CaseQuery, deps: Deps) -> CasePage:
     now = deps.now()
     query = filtered(visible(who), q, now)
     rows = await query.offset((q.page - 1) * q.page_size).limit(q.page_size)
-    items = [case_out(c, deps, now) for c in rows]
+    text = text_for(who)
+    items = [shown_case(case_out(c, deps, now), text) for c in rows]
     if who.kind == CITIZEN:
         mine = await public.own_reports(who.person, [c.id for c in rows])
         items = [public.case_for_citizen(i, mine.get(i.id, ("", set()))[0]) for i in items]
@@ -194,12 +222,13 @@ async def detail(case: Case, who: Principal, deps: Deps) -> CaseDetail:
         links = public.attachments_for_citizen(links, events, report_ids)
         shown = deps.policy.workflow.citizen_sees
         events, tasks = public.events_for_citizen(events, report_ids, shown), []
+    as_read = text_for(who)
     return CaseDetail(
-        **out.model_dump(),
-        timeline=[_event_out(e, who_acted.get(e.id)) for e in events],
+        **shown_case(out, as_read).model_dump(),
+        timeline=[_event_out(e, who_acted.get(e.id), as_read) for e in events],
         attachments=[_attachment_out(a, media[a["media_id"]]) for a in links],
         reports=await _reports_out(case, who),
-        tasks=[task_out(t) for t in tasks],
+        tasks=[task_out(t, as_read) for t in tasks],
     )
 
 
@@ -244,7 +273,7 @@ async def case_view(case_id: int, *, viewer: Principal | None, deps: Deps) -> Ca
     )
 
 
-def _event_out(e: CaseEvent, actor: Actor | None) -> EventOut:
+def _event_out(e: CaseEvent, actor: Actor | None, text: Text = _as_typed) -> EventOut:
     action = Action(e.action)
     return EventOut(
         id=e.id,
@@ -257,8 +286,8 @@ def _event_out(e: CaseEvent, actor: Actor | None) -> EventOut:
         actor_name=actor.name if actor else None,
         actor_role=actor.role if actor else None,
         actor_department=actor.department if actor else None,
-        note=e.note,
-        data=e.data,
+        note=text(e.note) or "",
+        data=_masked_data(e.data, text),
         created_at=e.created_at,
     )
 
@@ -283,12 +312,13 @@ async def _reports_out(case: Case, who: Principal) -> list[ReportOut]:
         )
     )
     reveal = who.has_any(CALLS_BACK)
+    text = text_for(who)
     return [
         ReportOut(
             id=r.id,
             source=r.source.value,
             duplicate=r.duplicate,
-            description=r.description,
+            description=text(r.description) or "",
             reporter_kind="citizen" if r.citizen_id else ("staff" if r.staff_id else "unknown"),
             reporter_phone=_phone(phones.get(r.citizen_id), reveal),
             created_at=r.created_at,
@@ -309,7 +339,20 @@ async def department_names(ids: set[int]) -> dict[int, str]:
     return {int(i): str(n) for i, n in rows}
 
 
-def task_out(t: InspectorTask) -> TaskOut:
+def _masked_data(data: Any, text: Text) -> Any:
+    """An event's data with the text in it as the reader sees it (a message, a reason)."""
+    if text is _as_typed:
+        return data
+    if isinstance(data, str):
+        return text(data)
+    if isinstance(data, dict):
+        return {k: _masked_data(v, text) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_masked_data(v, text) for v in data]
+    return data
+
+
+def task_out(t: InspectorTask, text: Text = _as_typed) -> TaskOut:
     """Show an inspector task."""
     return TaskOut(
         id=t.id,
@@ -320,6 +363,6 @@ def task_out(t: InspectorTask) -> TaskOut:
         inspector_id=t.inspector_id,
         deadline_at=t.deadline_at,
         passed=t.passed,
-        note=t.note,
+        note=text(t.note) or "",
         created_at=t.created_at,
     )

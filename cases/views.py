@@ -101,7 +101,8 @@ async def export_cases(request: web.Request, call: Call) -> web.Response:
     q, deps = call.query(ExportQuery), deps_of(request)
     now = deps.now()
     query = service.filtered(service.visible(call.who), q, now).limit(q.page_size)
-    rows = [service.case_out(c, deps, now) for c in await query]
+    text = service.text_for(call.who)
+    rows = [service.shown_case(service.case_out(c, deps, now), text) for c in await query]
     named = await service.department_names({r.department_id for r in rows if r.department_id})
     # XLSX of tens of thousands of rows takes seconds: not on the event loop.
     body, content_type = await asyncio.to_thread(

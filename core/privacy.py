@@ -32,9 +32,29 @@ def mask_phone(phone: str | None) -> str | None:
     return "*" * max(len(digits) - 4, 0) + digits[-4:]
 
 
+def _masked(text: str) -> str:
+    """Mask phones and ID numbers, matched on the ASCII reading, elsewhere as written."""
+    ascii_text = text.translate(_WIDE)  # one character for one: offsets stay the same
+    spans: list[tuple[int, int, str]] = []
+    for m in _PHONE.finditer(ascii_text):
+        spans.append((m.start(), m.end(), f"{m.group(1)}****{m.group(2)}"))
+    for m in _ID_CARD.finditer(ascii_text):
+        # 0086 + a mobile is 15 digits, like an old ID: a phone already found wins.
+        if not any(a < m.end() and m.start() < b for a, b, _ in spans):
+            spans.append((m.start(), m.end(), _id_card(m)))
+    out, at = [], 0
+    for start, end, mask in sorted(spans):
+        out += [text[at:start], mask]
+        at = end
+    return "".join([*out, text[at:]])
+
+
+def mask_personal(text: str | None) -> str | None:
+    """Mask the phone and 身份证 numbers a person typed into free text (a description, a
+    note), for readers who do not call people back; the rest stays as written."""
+    return _masked(text) if text else text
+
+
 def redact(text: str) -> str:
     """Mask phone numbers, ID card numbers and openids inside free text (log lines)."""
-    text = text.translate(_WIDE)
-    text = _PHONE.sub(r"\1****\2", text)  # first: 0086 + a mobile is 15 digits, like an old ID
-    text = _ID_CARD.sub(_id_card, text)
-    return _OPENID.sub(r"\1…\2", text)
+    return _OPENID.sub(r"\1…\2", _masked(text).translate(_WIDE))

@@ -12,7 +12,7 @@ from core.auth.const import CITIZEN, Role
 from core.auth.models import Citizen
 from core.auth.scope import CITYWIDE, restrict
 from core.errors import NotFound
-from core.privacy import mask_phone
+from core.privacy import mask_personal, mask_phone
 from core.web.endpoint import ANY_STAFF, Call, endpoint
 from core.web.keys import RUNTIME
 from survey import answers, figures
@@ -208,7 +208,7 @@ async def _out(rows: list[Survey], call: Call) -> list[SurveyOut]:
                 expires_at=r.expires_at,
                 answer=Answer(r.answer) if r.answer else None,
                 aspects={k: Answer(v) for k, v in r.aspects.items()},
-                comment=r.comment,
+                comment=r.comment if reveal else mask_personal(r.comment) or "",
                 answered_at=r.answered_at,
                 review=r.review,
                 review_reason=r.review_reason,

@@ -233,3 +233,38 @@ async def test_a_photos_record_and_public_url_go_only_to_those_who_see_a_case_ho
     detail = await city.detail(cid, "handler_hw")
     assert [a["public_url"] for a in detail["attachments"]] == [seen["public_url"]]
     assert (await city.client.get(seen["public_url"])).status == 200
+
+
+# --- numbers typed into free text ------------------------------------------------------------
+
+
+async def test_numbers_typed_into_text_reach_only_those_who_call_people_back(city: City) -> None:
+    """A phone or 身份证 number in a description, an address or a note is masked for the
+    roles that do not call back, in lists, the detail and the export, as the phone field is."""
+    citizen = await city.citizen()
+    text = "门口垃圾没人清，我电话 138-1234-5678，身份证110101199003074518"
+    status, out = await city.report(
+        citizen, await city.point(2), text, address="幸福路 8 号（有事打１３９８７６５４３２１）"
+    )
+    assert status == 201, out
+    cid = out["case"]["id"]
+    await city.ok(cid, "register", "acceptor", note="市民留了电话 13812345678，可回访")
+    await city.ok(cid, "dispatch", "dispatcher", department_id=await city.department("HW"))
+
+    masked = ("138****5678", "110101********4518", "139****4321")
+    in_full = ("138-1234-5678", "110101199003074518", "１３９８７６５４３２１", "13812345678")
+    for who in ("dispatcher", "handler_hw"):
+        seen = _text(await city.detail(cid, who))
+        assert not [n for n in in_full if n in seen], who
+        assert all(m in seen for m in masked), who
+        status, listed = await city.get("/api/v1/cases", who)
+        assert status == 200 and A_PHONE not in _text(listed) and "138****5678" in _text(listed)
+    # Who calls people back reads what was typed; the citizen reads their own words.
+    for who in ("acceptor", citizen):
+        seen = _text(await city.detail(cid, who))
+        assert "138-1234-5678" in seen and "110101199003074518" in seen
+    export = await city.client.get(
+        "/api/v1/cases/export", params={"format": "csv"}, headers=await city.login("dispatcher")
+    )
+    body = (await export.read()).decode("utf-8-sig")
+    assert "138****5678" in body and "138-1234-5678" not in body and "１３９" not in body
