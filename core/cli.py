@@ -29,7 +29,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from core.db import database
     from core.demo import print_demo, seed_demo, seed_extras
     from core.logs import setup_logging
-    from core.web.app import serve
+    from core.web.server import serve
 
     if args.demo:
         from core.packages import demo_environment

@@ -107,15 +107,3 @@ def create_app(settings: Settings) -> web.Application:
     for table in route_tables(settings):
         app.router.add_routes(table)
     return app
-
-
-def serve(settings: Settings, *, reuse_port: bool = False) -> None:
-    """Run the app until interrupted (the access log is our middleware's)."""
-    web.run_app(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        access_log=None,
-        print=None,
-        reuse_port=reuse_port,
-    )

@@ -1,0 +1,93 @@
+"""Running the app: one listener, and the JSON error shape even for requests aiohttp's own
+parser refuses before any route or middleware sees them (a 9 KB header line, a bad method).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+
+from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError, LineTooLong
+from aiohttp.web_protocol import RequestHandler
+from aiohttp.web_request import BaseRequest
+from aiohttp.web_runner import GracefulExit
+from aiohttp.web_server import Server
+
+from core.config import Settings
+from core.const import REQUEST_ID_HEADER
+from core.web.app import create_app
+from core.web.middleware import error_body
+
+log = logging.getLogger("core.web.access")
+
+
+class _JsonErrorHandler(RequestHandler):
+    """aiohttp's connection handler, answering its own parser errors in our JSON shape."""
+
+    def handle_error(
+        self,
+        request: BaseRequest,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> web.StreamResponse:
+        if status >= 500:  # a handler's own failure: aiohttp logs it and answers 500
+            return super().handle_error(request, status, exc, message)
+        rid = uuid.uuid4().hex
+        # The kind of error only: its text holds the raw bytes the client sent.
+        log.info(
+            "refused by the HTTP parser: %s %s",
+            status,
+            type(exc).__name__ if exc else "-",
+            extra={"request_id": rid, "status": status},
+        )
+        if request.writer.output_size > 0:
+            raise ConnectionError("response already started")
+        code, text = _PARSER_ERRORS.get(type(exc or ValueError()), _BAD_REQUEST)
+        if isinstance(exc, HttpProcessingError) and exc.code == 413:
+            code, text = "payload_too_large", "请求内容过大"
+        response = web.Response(
+            status=status,
+            text=json.dumps(error_body(code, text, rid), ensure_ascii=False),
+            content_type="application/json",
+            headers={REQUEST_ID_HEADER: rid},
+        )
+        response.force_close()
+        return response
+
+
+_BAD_REQUEST = ("bad_http_request", "请求格式不正确")
+_PARSER_ERRORS: dict[type[BaseException], tuple[str, str]] = {
+    LineTooLong: ("header_too_long", "请求行或请求头过长"),
+}
+
+
+class _JsonErrorServer(Server):
+    def __call__(self) -> RequestHandler:
+        return _JsonErrorHandler(self, loop=self._loop, **self._kwargs)
+
+
+async def _serve(settings: Settings, *, reuse_port: bool) -> None:
+    runner = web.AppRunner(create_app(settings), access_log=None, handle_signals=True)
+    await runner.setup()
+    server = runner.server
+    if server is None:
+        raise RuntimeError("the app runner built no server")
+    # Same server, our connection handler (the runner built it from the app's own factory).
+    server.__class__ = _JsonErrorServer
+    try:
+        site = web.TCPSite(runner, settings.host, settings.port, reuse_port=reuse_port)
+        await site.start()
+        await asyncio.Event().wait()  # until SIGINT/SIGTERM (GracefulExit)
+    finally:
+        await runner.cleanup()
+
+
+def serve(settings: Settings, *, reuse_port: bool = False) -> None:
+    """Run the app until interrupted (the access log is our middleware's)."""
+    with contextlib.suppress(GracefulExit, KeyboardInterrupt):
+        asyncio.run(_serve(settings, reuse_port=reuse_port))
