@@ -260,8 +260,9 @@ async def test_numbers_typed_into_text_reach_only_those_who_call_people_back(cit
         status, listed = await city.get("/api/v1/cases", who)
         assert status == 200 and A_PHONE not in _text(listed) and "138****5678" in _text(listed)
     # Who calls people back reads what was typed; the citizen reads their own words.
-    for who in ("acceptor", citizen):
-        seen = _text(await city.detail(cid, who))
+    readers: list[str | dict[str, str]] = ["acceptor", citizen]
+    for reader in readers:
+        seen = _text(await city.detail(cid, reader))
         assert "138-1234-5678" in seen and "110101199003074518" in seen
     export = await city.client.get(
         "/api/v1/cases/export", params={"format": "csv"}, headers=await city.login("dispatcher")
