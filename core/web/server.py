@@ -22,7 +22,7 @@ from core.const import REQUEST_ID_HEADER
 from core.web.app import create_app
 from core.web.middleware import error_body
 
-log = logging.getLogger("core.web.access")
+log = logging.getLogger("cityloop.http")  # the access log of every other request
 
 
 class _JsonErrorHandler(RequestHandler):
@@ -47,9 +47,7 @@ class _JsonErrorHandler(RequestHandler):
         )
         if request.writer.output_size > 0:
             raise ConnectionError("response already started")
-        code, text = _PARSER_ERRORS.get(type(exc or ValueError()), _BAD_REQUEST)
-        if isinstance(exc, HttpProcessingError) and exc.code == 413:
-            code, text = "payload_too_large", "请求内容过大"
+        code, text = _code_of(exc)
         response = web.Response(
             status=status,
             text=json.dumps(error_body(code, text, rid), ensure_ascii=False),
@@ -60,10 +58,13 @@ class _JsonErrorHandler(RequestHandler):
         return response
 
 
-_BAD_REQUEST = ("bad_http_request", "请求格式不正确")
-_PARSER_ERRORS: dict[type[BaseException], tuple[str, str]] = {
-    LineTooLong: ("header_too_long", "请求行或请求头过长"),
-}
+def _code_of(exc: BaseException | None) -> tuple[str, str]:
+    """The stable code and the Chinese message of a parser error."""
+    if isinstance(exc, LineTooLong):
+        return "header_too_long", "请求行或请求头过长"
+    if isinstance(exc, HttpProcessingError) and exc.code == 413:
+        return "payload_too_large", "请求内容过大"
+    return "bad_http_request", "请求格式不正确"
 
 
 class _JsonErrorServer(Server):

@@ -5,11 +5,16 @@ Imported as `tests.core.processes`; the `runners` fixture is in tests/core/conft
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import aiohttp
+import pytest
 
 from core.config import Settings
 
@@ -49,3 +54,20 @@ def start(command: str, env: dict[str, str], log: Path) -> subprocess.Popen[byte
         return subprocess.Popen(
             [sys.executable, "-m", "core.cli", command], env=env, stdout=out, stderr=out
         )
+
+
+async def wait_ready(base: str, procs: list[subprocess.Popen[bytes]], log: Path) -> None:
+    """Wait until the server at base answers /readyz 200; fail with its log if it does not."""
+    deadline = time.monotonic() + 60
+    async with aiohttp.ClientSession() as http:
+        while time.monotonic() < deadline:
+            if any(p.poll() is not None for p in procs):
+                break
+            try:
+                async with http.get(base + "/readyz") as r:
+                    if r.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.2)
+    pytest.fail(f"server did not come up; its log:\n{log.read_text()[-3000:]}")

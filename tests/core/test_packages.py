@@ -34,7 +34,7 @@ from core.jobs.registry import JobContext
 from core.kv.models import KeyValueItem
 from core.runtime import build_runtime
 from core.web import create_app
-from tests.core.processes import REDIS_URL, base_env, start
+from tests.core.processes import REDIS_URL, base_env, start, wait_ready
 
 PLUGIN_SRC = Path(__file__).resolve().parents[1] / "plugin"
 ENTRY = "[cityloop.packages]\ntestplugin = cityloop_testplugin:PACKAGE\n"
@@ -169,22 +169,6 @@ class Api:
         return int((await self.call(user, "POST", "/api/v1/media", data=form))["id"])
 
 
-async def _wait_ready(base: str, procs: list[subprocess.Popen[bytes]], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    async with aiohttp.ClientSession() as http:
-        while time.monotonic() < deadline:
-            if any(p.poll() is not None for p in procs):
-                break
-            try:
-                async with http.get(base + "/readyz") as r:
-                    if r.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.2)
-    pytest.fail(f"server did not come up; its log:\n{log.read_text()[-3000:]}")
-
-
 async def _close_a_case(api: Api) -> int:
     """A hotline case known by its address: 立案, 派遣 to 环卫, 处置, 结案 (no 核查 needed)."""
     report = {
@@ -252,7 +236,7 @@ async def test_the_server_runs_an_installed_plugin(
     if mode == "arq":
         runners.append(start("worker", env, log))
     base = f"http://127.0.0.1:{env['CITYLOOP_PORT']}"
-    await _wait_ready(base, runners, log)
+    await wait_ready(base, runners, log)
 
     async with aiohttp.ClientSession() as http:
         async with http.get(base + "/api/v1/testplugin/hello") as r:

@@ -5,13 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-import time
 from pathlib import Path
 
-import pytest
-
 from core.config import Settings
-from tests.core.processes import base_env, start
+from tests.core.processes import base_env, start, wait_ready
 
 
 async def _raw(port: int, request: bytes) -> tuple[str, dict[str, str], bytes]:
@@ -26,28 +23,13 @@ async def _raw(port: int, request: bytes) -> tuple[str, dict[str, str], bytes]:
     return status, headers, body
 
 
-async def _ready(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            status, _, _ = await _raw(
-                port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-            )
-            if " 200 " in status:
-                return
-        except OSError:
-            pass
-        await asyncio.sleep(0.2)
-    pytest.fail(f"server did not come up; its log:\n{log.read_text()[-3000:]}")
-
-
 async def test_parser_errors_answer_json_and_log_no_bytes(
     db: None, settings: Settings, tmp_path: Path, runners: list[subprocess.Popen[bytes]]
 ) -> None:
     env = base_env(settings, redis=False, path=[])
     port, log = int(env["CITYLOOP_PORT"]), tmp_path / "server.log"
     runners.append(start("serve", env, log))
-    await _ready(port, runners[0], log)
+    await wait_ready(f"http://127.0.0.1:{port}", runners, log)
     secret = "13812345678"
     cases = {
         b"GET /readyz HTTP/1.1\r\nHost: x\r\nX-Note: " + secret.encode() * 900 + b"\r\n\r\n": (
