@@ -39,6 +39,7 @@ from cases.states import TRANSITIONS, transition
 from core.auth.const import CITIZEN, Role
 from core.auth.scope import CITYWIDE
 from core.errors import NotFound, ValidationFailed
+from core.export import MEDIA_TYPES as EXPORT_TYPES
 from core.media.service import get_media
 from core.media.views import send_original
 from core.types import BIGID_ROUTE, ID_ROUTE
@@ -58,6 +59,7 @@ RULE_EDITORS = frozenset({Role.ADMIN, Role.SHIFT_LEAD})
     status=201,
     tags=["cases"],
     errors=(409,),
+    replay=True,
 )
 async def report(request: web.Request, call: Call) -> web.StreamResponse | SubmitOut:
     """Submit a report; the same idempotency key returns the same case (200)."""
@@ -95,7 +97,13 @@ async def list_cases(request: web.Request, call: Call) -> CasePage:
 
 
 @routes.get("/api/v1/cases/export")
-@endpoint(roles=CITYWIDE, summary="导出案件（CSV / XLSX）", query=ExportQuery, tags=["cases"])
+@endpoint(
+    roles=CITYWIDE,
+    summary="导出案件（CSV / XLSX）",
+    query=ExportQuery,
+    tags=["cases"],
+    produces=EXPORT_TYPES,
+)
 async def export_cases(request: web.Request, call: Call) -> web.Response:
     """Export the filtered list as CSV or XLSX."""
     q, deps = call.query(ExportQuery), deps_of(request)

@@ -24,6 +24,7 @@ MAX_WIDTH: Final = 60  # characters of the widest column (long descriptions wrap
 # Cells starting with these are formulas to a spreadsheet: neutralise them (CSV injection).
 _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 XLSX_TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MEDIA_TYPES: Final = ("text/csv", XLSX_TYPE)  # what render() answers
 
 Cell: TypeAlias = str | int | float | dt.datetime
 

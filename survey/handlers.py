@@ -7,7 +7,8 @@ import urllib.parse
 
 from aiohttp import web
 
-from core.errors import BadRequest, CityloopError, PayloadTooLarge, UnsupportedMedia
+from core.errors import BadRequest, CityloopError, UnsupportedMedia
+from core.web.body import read_body
 from core.web.endpoint import PUBLIC, Call, endpoint, refuse_controls
 from core.web.keys import RUNTIME
 from survey import answers, page
@@ -21,10 +22,18 @@ TAGS = ("回访",)
 TOKEN = "{token:[A-Za-z0-9._-]{1," + str(MAX_TOKEN) + "}}"
 MAX_FORM = 16 * 1024  # the form is a few radio buttons and 500 characters of comment
 FORM_TYPE = "application/x-www-form-urlencoded"
+HTML = "text/html"
 
 
 @routes.get("/survey/" + TOKEN)
-@endpoint(roles=PUBLIC, summary="回访评价页（HTML，微信内打开）", tags=TAGS, errors=(400, 409, 410))
+@endpoint(
+    roles=PUBLIC,
+    summary="回访评价页（HTML，微信内打开）",
+    tags=TAGS,
+    errors=(400, 404, 409, 410),
+    produces=(HTML,),
+    error_media=HTML,
+)
 async def answer_page(request: web.Request, call: Call) -> web.Response:
     """The survey form, or what became of it."""
     runtime = request.app[RUNTIME]
@@ -46,15 +55,18 @@ async def answer_page(request: web.Request, call: Call) -> web.Response:
     roles=PUBLIC,
     summary="提交回访评价页的表单（HTML）",
     tags=TAGS,
-    errors=(400, 409, 410, 413, 415, 422),
+    status=303,
+    errors=(400, 404, 409, 410, 413, 415, 422),
     content=FORM_TYPE,
+    produces=(HTML,),
+    error_media=HTML,
 )
 async def submit_page(request: web.Request, call: Call) -> web.Response:
     """The form sent: record the answer and show the thanks (POST, then redirect, then GET)."""
     runtime = request.app[RUNTIME]
     city = runtime.settings.profile.name
-    form = await _read_form(request)
     try:
+        form = await _read_form(request)
         survey = await answers.by_token(runtime, request.match_info["token"])
         if survey.status == SurveyStatus.ANSWERED:
             return _html(page.result_page(survey, city=city), 409)
@@ -88,11 +100,7 @@ async def _read_form(request: web.Request) -> dict[str, str]:
             code="unsupported_content_type",
             message="请通过评价页面提交",
         )
-    if (request.content_length or 0) > MAX_FORM:
-        raise PayloadTooLarge(f"survey form over {MAX_FORM} bytes", message="提交的内容过长")
-    body = await request.content.read(MAX_FORM + 1)
-    if len(body) > MAX_FORM:
-        raise PayloadTooLarge(f"survey form over {MAX_FORM} bytes", message="提交的内容过长")
+    body = await read_body(request, MAX_FORM, message="提交的内容过长")
     try:
         pairs = urllib.parse.parse_qsl(
             body.decode("utf-8"), keep_blank_values=True, strict_parsing=False, max_num_fields=64

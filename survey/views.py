@@ -12,6 +12,7 @@ from core.auth.const import CITIZEN, Role
 from core.auth.models import Citizen
 from core.auth.scope import CITYWIDE, restrict
 from core.errors import NotFound
+from core.export import MEDIA_TYPES
 from core.privacy import mask_personal, mask_phone
 from core.web.endpoint import ANY_STAFF, Call, endpoint
 from core.web.keys import RUNTIME
@@ -152,6 +153,7 @@ async def review(request: web.Request, call: Call) -> SurveyOut:
     query=FigureQuery,
     response=FigureTable,
     tags=TAGS,
+    produces=MEDIA_TYPES,
 )
 async def figures_view(request: web.Request, call: Call) -> web.StreamResponse | FigureTable:
     """The figures per department, category, grid, source or period; CSV or XLSX too."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Final
+from typing import Any, Final
 
 from aiohttp import BodyPartReader, MultipartReader
 from aiohttp.http_exceptions import HttpProcessingError
@@ -16,6 +16,15 @@ from core.web.endpoint import validation_error
 MAX_PHOTOS: Final = 9
 MAX_REPORT_PART: Final = 16 * 1024  # the JSON of a report is a few hundred bytes
 _CHUNK: Final = 64 * 1024
+# The parts as OpenAPI names them: `report` is MpReportIn's JSON as text, `file` one per photo.
+FORM_SCHEMA: Final[dict[str, Any]] = {
+    "type": "object",
+    "properties": {
+        "report": {"type": "string", "contentMediaType": "application/json"},
+        "file": {"type": "array", "items": {"type": "string", "format": "binary"}, "maxItems": 9},
+    },
+    "required": ["report"],
+}
 
 
 def require_multipart(content_type: str) -> None:

@@ -11,7 +11,7 @@ from channels.wechat.signature import check_signed
 from channels.wechat_mp import security, service
 from channels.wechat_mp.account import MP
 from channels.wechat_mp.const import PREFIX
-from channels.wechat_mp.form import MAX_PHOTOS, read_form, require_multipart
+from channels.wechat_mp.form import FORM_SCHEMA, MAX_PHOTOS, read_form, require_multipart
 from channels.wechat_mp.schemas import (
     CategoryItem,
     CategoryList,
@@ -87,6 +87,7 @@ async def phone(request: web.Request, call: Call) -> Me:
     status=201,
     tags=TAGS,
     errors=(409, 422, 429),
+    replay=True,
 )
 async def report(request: web.Request, call: Call) -> web.StreamResponse | MpReportOut:
     """File a report (the same idempotency key answers the same case, 200)."""
@@ -113,6 +114,8 @@ async def report(request: web.Request, call: Call) -> web.StreamResponse | MpRep
     tags=TAGS,
     errors=(400, 409, 413, 415, 422, 429),
     content="multipart/form-data",
+    replay=True,
+    form=FORM_SCHEMA,
 )
 async def report_form(request: web.Request, call: Call) -> web.StreamResponse | MpReportOut:
     """File a report with its photos in the same request (wx.uploadFile sends one per call;

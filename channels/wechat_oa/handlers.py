@@ -11,21 +11,39 @@ from channels.wechat_oa.account import OA
 from channels.wechat_oa.const import MAX_BODY
 from channels.wechat_oa.page import case_page, not_found_page
 from channels.wechat_oa.service import receive
-from core.errors import NotFound, PayloadTooLarge
+from core.errors import NotFound
+from core.web.body import read_body
+from core.web.endpoint import PUBLIC, Call, endpoint
 from core.web.keys import RUNTIME
 
 routes = web.RouteTableDef()
+TAGS = ("公众号",)
 
 
 @routes.get("/wechat/oa")
-async def verify_url(request: web.Request) -> web.Response:
+@endpoint(
+    roles=PUBLIC,
+    summary="微信服务器配置的 URL 校验（回显 echostr）",
+    tags=TAGS,
+    errors=(400, 403),
+    produces=("text/plain",),
+)
+async def verify_url(request: web.Request, call: Call) -> web.Response:
     """WeChat's URL check: echo `echostr` if the request is signed with our token."""
     account = request.app[RUNTIME][OA]
     return web.Response(text=account.protocol.verify_url(dict(request.query)))
 
 
 @routes.post("/wechat/oa")
-async def message(request: web.Request) -> web.Response:
+@endpoint(
+    roles=PUBLIC,
+    summary="微信推送的消息与事件（明文、兼容或安全模式）",
+    tags=TAGS,
+    errors=(400, 403, 413),
+    content="application/xml",
+    produces=("application/xml", "text/plain"),
+)
+async def message(request: web.Request, call: Call) -> web.Response:
     """A message or event from a citizen: answer at once (anything slow is a job)."""
     runtime = request.app[RUNTIME]
     account = runtime[OA]
@@ -41,7 +59,15 @@ async def message(request: web.Request) -> web.Response:
 
 
 @routes.get("/wechat/oa/cases/{case_id:[0-9]{1,10}}")
-async def case(request: web.Request) -> web.Response:
+@endpoint(
+    roles=PUBLIC,
+    summary="模板消息链接的案件页（HTML，链接带签名）",
+    tags=TAGS,
+    errors=(404,),
+    produces=("text/html",),
+    error_media="text/html",
+)
+async def case(request: web.Request, call: Call) -> web.Response:
     """The page a template message links to: the case as its reporter sees it."""
     runtime = request.app[RUNTIME]
     account = runtime[OA]
@@ -61,16 +87,7 @@ async def case(request: web.Request) -> web.Response:
 
 async def _body(request: web.Request) -> bytes:
     """The whole body, refusing more than a WeChat message can be."""
-    if (request.content_length or 0) > MAX_BODY:
-        raise PayloadTooLarge(f"WeChat message over {MAX_BODY} bytes", message="消息过大")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.content.iter_chunked(16 * 1024):
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise PayloadTooLarge(f"WeChat message over {MAX_BODY} bytes", message="消息过大")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return await read_body(request, MAX_BODY, message="消息过大")
 
 
 def _html(text: str, *, status: int = 200) -> web.Response:

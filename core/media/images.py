@@ -1,6 +1,7 @@
 """Check uploaded photos and derive what the public may see; pure and synchronous.
 
-`process_image` is the one entry point. It is CPU-bound: call it through ``asyncio.to_thread``.
+`process_image` is the one entry point. It is CPU-bound: `service.ingest` runs it on the image
+pool (`Settings.image_workers` threads), never on the event loop or asyncio's default pool.
 It decides the type from the content (never a file name or Content-Type), keeps the original
 bytes untouched as evidence, reads EXIF GPS and capture time, and makes an oriented public copy
 and a thumbnail built from pixel data alone, so no EXIF, GPS, XMP, ICC or comment reaches them.

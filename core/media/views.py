@@ -10,7 +10,7 @@ from core.auth.service import Principal
 from core.errors import BadRequest, NotFound
 from core.media import service
 from core.media.access import may_see
-from core.media.images import ensure_size
+from core.media.images import ALLOWED_MIME_TYPES, ensure_size
 from core.media.models import MediaObject
 from core.media.schemas import MediaOut
 from core.types import ID_ROUTE
@@ -128,7 +128,11 @@ async def info(request: web.Request, call: Call) -> MediaOut:
 
 @routes.get("/api/v1/media/{media_id:" + ID_ROUTE + "}/original")
 @endpoint(
-    roles=ANY_STAFF, summary="原始图片（含 EXIF，仅限工作人员）", tags=["media"], errors=(404,)
+    roles=ANY_STAFF,
+    summary="原始图片（含 EXIF，仅限工作人员）",
+    tags=["media"],
+    errors=(404,),
+    produces=ALLOWED_MIME_TYPES,
 )
 async def original(request: web.Request, call: Call) -> web.Response:
     """Send the untouched original, EXIF included (the centre, or the one who took it)."""
@@ -153,7 +157,13 @@ async def send_original(request: web.Request, media: MediaObject) -> web.Respons
 
 
 @routes.get("/api/v1/media/{kind:public|thumb}/{token:[A-Za-z0-9_-]{16,32}}.{ext:jpg|png}")
-@endpoint(roles=PUBLIC, summary="公开图片与缩略图（已去除元数据）", tags=["media"], errors=(404,))
+@endpoint(
+    roles=PUBLIC,
+    summary="公开图片与缩略图（已去除元数据）",
+    tags=["media"],
+    errors=(404,),
+    produces=("image/jpeg", "image/png"),
+)
 async def public(request: web.Request, call: Call) -> web.Response:
     """Send a metadata-free copy; its URL holds a random token, so it cannot be enumerated."""
     kind, token, ext = (request.match_info[k] for k in ("kind", "token", "ext"))

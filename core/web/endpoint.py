@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from core.auth.const import CITIZEN, STAFF_ROLES
 from core.auth.service import Principal, authenticate
 from core.errors import BadRequest, Forbidden, Unauthorized, ValidationFailed
+from core.web.body import MAX_JSON_BODY, read_body
 from core.web.keys import PRINCIPAL
 
 M = TypeVar("M", bound=BaseModel)
@@ -61,6 +62,10 @@ class EndpointSpec:
     tags: tuple[str, ...] = ()
     errors: tuple[int, ...] = ()
     content: str = "application/json"  # request body media type (multipart for uploads)
+    replay: bool = False  # an idempotent replay answers 200 with the first answer's body
+    produces: tuple[str, ...] = ()  # success media types besides JSON (exports, pages, images)
+    error_media: str = "application/json"  # pages answer their errors as pages
+    form: dict[str, Any] | None = None  # a multipart body's parts (default: one `file`)
 
 
 @dataclass
@@ -151,7 +156,7 @@ def refuse_controls(data: Any, where: str) -> None:
 
 
 async def _parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
-    raw = await request.read()
+    raw = await read_body(request, min(MAX_JSON_BODY, request.client_max_size))
     try:
         data = json.loads(raw or b"null")
     except (ValueError, UnicodeDecodeError, RecursionError) as err:  # nesting bombs too
@@ -220,6 +225,10 @@ def endpoint(
     tags: Iterable[str] = (),
     errors: Iterable[int] = (),
     content: str = "application/json",
+    replay: bool = False,
+    produces: Iterable[str] = (),
+    error_media: str = "application/json",
+    form: dict[str, Any] | None = None,
 ) -> Callable[[Handler], WebHandler]:
     """Guard a handler by role, parse its input, and serialise its pydantic result."""
     spec = EndpointSpec(
@@ -232,6 +241,10 @@ def endpoint(
         tuple(tags),
         tuple(errors),
         content,
+        replay,
+        tuple(produces),
+        error_media,
+        form,
     )
 
     def wrap(handler: Handler) -> WebHandler:

@@ -102,3 +102,15 @@ async def test_a_refused_filter_value_never_reaches_the_log(
     r = await city.client.get("/api/v1/cases", params={"status": "13812345678"}, headers=staff)
     assert r.status == 422
     assert not any("5678" in rec.getMessage() for rec in caplog.records)
+
+
+async def test_a_replayed_report_answers_the_documented_200(city: City) -> None:
+    r = await city.client.get("/api/openapi.json")
+    responses = (await r.json())["paths"]["/api/v1/reports"]["post"]["responses"]
+    assert responses["200"]["content"] == responses["201"]["content"]  # the same case, again
+    who, point = await city.citizen(), await city.point(1)
+    first = await city.report(who, point, "门口有垃圾", key="replay-0001")
+    again = await city.report(who, point, "门口有垃圾", key="replay-0001")
+    assert (first[0], again[0]) == (201, 200)
+    assert again[1]["case"]["id"] == first[1]["case"]["id"]
+    assert await Case.all().count() == 1

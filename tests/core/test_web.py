@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
@@ -330,3 +331,45 @@ async def test_the_access_line_carries_the_request_id(client: TestClient[Any, An
     assert r.status == 200
     access = [json.loads(x) for x in lines if '"GET /healthz 200"' in x]
     assert [a["request_id"] for a in access] == ["req-0123456789abcdef"]
+
+
+async def test_openapi_integer_path_parameters_are_integers(client: TestClient[Any, Any]) -> None:
+    # A generated client sends a number, and a fuzzer does not waste its tries on "abc".
+    doc = await _openapi(client)
+    op = doc["paths"]["/api/v1/staff/{staff_id}/revoke-tokens"]["post"]
+    (param,) = [p for p in op["parameters"] if p["in"] == "path"]
+    assert param["schema"] == {"type": "integer", "minimum": 0, "maximum": 999_999_999}
+    media = doc["paths"]["/api/v1/media/{kind}/{token}.{ext}"]["get"]["parameters"]
+    schemas = {p["name"]: p["schema"] for p in media}
+    assert schemas["kind"]["enum"] == ["public", "thumb"]
+    assert re.fullmatch(schemas["token"]["pattern"], "A" * 22)
+    assert not re.fullmatch(schemas["token"]["pattern"], "../etc")
+
+
+async def test_openapi_lists_the_errors_every_route_can_answer(
+    client: TestClient[Any, Any],
+) -> None:
+    doc = await _openapi(client)
+    checked = 0
+    for route in _routes(client):
+        spec = spec_of(route.handler)
+        if spec is None:
+            continue
+        statuses = set(doc["paths"][route.resource.canonical][route.method.lower()]["responses"])
+        where = (route.method, route.resource.canonical)
+        if spec.body is not None or spec.content == "multipart/form-data":
+            assert {"400", "413", "422"} <= statuses, where  # every body has its size limit
+            checked += 1
+        if spec.roles:
+            assert {"401", "403"} <= statuses, where
+        if "{" in route.resource.canonical:
+            assert "404" in statuses, where
+    assert checked >= 3  # login, staff, media at least
+
+
+async def test_a_too_large_body_answers_the_documented_413(client: TestClient[Any, Any]) -> None:
+    doc = await _openapi(client)
+    assert "413" in doc["paths"][LOGIN]["post"]["responses"]
+    big = io.BytesIO(b'{"username": "' + b"a" * (1024 * 1024) + b'"}')  # over the JSON bound
+    resp = await client.post(LOGIN, data=big, headers={"Content-Type": "application/json"})
+    await _error(resp, 413, "payload_too_large")
