@@ -108,7 +108,9 @@ async def export_cases(request: web.Request, call: Call) -> web.Response:
     """Export the filtered list as CSV or XLSX."""
     q, deps = call.query(ExportQuery), deps_of(request)
     now = deps.now()
-    query = service.filtered(service.visible(call.who), q, now).limit(q.page_size)
+    numbers = service.reads_numbers(call.who)
+    query = service.filtered(service.visible(call.who), q, now, numbers=numbers)
+    query = query.limit(q.page_size)
     text = service.text_for(call.who)
     rows = [service.shown_case(service.case_out(c, deps, now), text) for c in await query]
     named = await service.department_names({r.department_id for r in rows if r.department_id})

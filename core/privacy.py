@@ -49,6 +49,13 @@ def _masked(text: str) -> str:
     return "".join([*out, text[at:]])
 
 
+def holds_digits(text: str, run: int = 3) -> bool:
+    """Whether text has `run` digits in a row (full-width ones too, and across spaces and
+    dashes): enough to probe the hidden middle of a masked phone or 身份证 number."""
+    flat = re.sub(r"[\s-]", "", text.translate(_WIDE))
+    return re.search(rf"\d{{{run}}}", flat) is not None
+
+
 def mask_personal(text: str | None) -> str | None:
     """Mask the phone and 身份证 numbers a person typed into free text (a description, a
     note), for readers who do not call people back; the rest stays as written."""

@@ -19,6 +19,7 @@ from aiohttp.web_server import Server
 
 from core.config import Settings
 from core.const import REQUEST_ID_HEADER
+from core.logs import request_id_var
 from core.web.app import create_app
 from core.web.middleware import error_body
 
@@ -38,13 +39,17 @@ class _JsonErrorHandler(RequestHandler):
         if status >= 500:  # a handler's own failure: aiohttp logs it and answers 500
             return super().handle_error(request, status, exc, message)
         rid = uuid.uuid4().hex
-        # The kind of error only: its text holds the raw bytes the client sent.
-        log.info(
-            "refused by the HTTP parser: %s %s",
-            status,
-            type(exc).__name__ if exc else "-",
-            extra={"request_id": rid, "status": status},
-        )
+        token = request_id_var.set(rid)  # the log filter stamps it, as on every other line
+        try:
+            # The kind of error only: its text holds the raw bytes the client sent.
+            log.info(
+                "refused by the HTTP parser: %s %s",
+                status,
+                type(exc).__name__ if exc else "-",
+                extra={"status": status},
+            )
+        finally:
+            request_id_var.reset(token)
         if request.writer.output_size > 0:
             raise ConnectionError("response already started")
         code, text = _code_of(exc)

@@ -269,3 +269,35 @@ async def test_numbers_typed_into_text_reach_only_those_who_call_people_back(cit
     )
     body = (await export.read()).decode("utf-8-sig")
     assert "138****5678" in body and "138-1234-5678" not in body and "１３９" not in body
+
+
+async def test_a_masked_number_cannot_be_found_by_searching_for_it(city: City) -> None:
+    """Searching `?q=` for the hidden digits would tell a dispatcher the number behind the mask:
+    for readers who see numbers masked, digits search case numbers only."""
+    citizen = await city.citizen()
+    status, out = await city.report(
+        citizen, await city.point(2), "垃圾堆在门口，电话13812345678", address="幸福路12号"
+    )
+    assert status == 201, out
+    number = out["case"]["number"]
+
+    async def found(who: str, q: str) -> int:
+        status, page = await city.get("/api/v1/cases", who, q=q)
+        assert status == 200, page
+        return int(page["total"])
+
+    for probe in ("13812345678", "1234", "１２３４", "138 1234"):
+        assert await found("dispatcher", probe) == 0, probe
+    for probe in ("13812345678", "1234"):
+        assert await found("acceptor", probe) == 1, probe  # who calls back finds it
+    # What a dispatcher searches for still works: the case number, words, a short house number.
+    assert await found("dispatcher", number) == 1
+    assert await found("dispatcher", number[-6:]) == 1
+    assert await found("dispatcher", "垃圾") == 1
+    assert await found("dispatcher", "12号") == 1
+    export = await city.client.get(
+        "/api/v1/cases/export",
+        params={"format": "csv", "q": "1234"},
+        headers=await city.login("dispatcher"),
+    )
+    assert "垃圾" not in (await export.read()).decode("utf-8-sig")

@@ -48,4 +48,5 @@ async def test_parser_errors_answer_json_and_log_no_bytes(
         assert doc["code"] == code
         assert "请求" in doc["message"]
         assert doc["request_id"] == headers["x-request-id"]
+        assert f"[{doc['request_id']}]" in log.read_text()  # the line names the request
     assert secret not in log.read_text()
