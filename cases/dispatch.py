@@ -91,11 +91,11 @@ async def resolve_department(case: Case, chosen: int | None, *, deps: Deps) -> i
     found = await deps.dispatch.rule_department(
         category, grid_id=case.grid_id, street_id=case.street_id
     )
-    if found is not None:
+    if found is not None and await _live(found):
         return found
     code = deps.policy.for_category(category).department
     default = await deps.dispatch.department_id(code) if code else None
-    if default is None:
+    if default is None or not await _live(default):
         raise ValidationFailed(
             f"no department for {category}",
             code="no_department",
@@ -105,6 +105,11 @@ async def resolve_department(case: Case, chosen: int | None, *, deps: Deps) -> i
     return default
 
 
+async def _live(department_id: int) -> bool:
+    """A rule or the profile may still name a department since retired: it gets no cases."""
+    return await Department.filter(id=department_id, retired_at=None).exists()
+
+
 async def _owner(department_id: int) -> Department:
     dep = await Department.get_or_none(id=department_id)
     if dep is None or dep.kind not in OWNER_KINDS:
@@ -112,6 +117,13 @@ async def _owner(department_id: int) -> Department:
             f"{department_id} is not a department",
             message="处置部门不存在",
             extra={"fields": [{"field": "department_id", "message": "部门不存在"}]},
+        )
+    if dep.retired_at is not None:
+        raise ValidationFailed(
+            f"department {dep.code} retired",
+            code="department_retired",
+            message="该部门已撤销，不再接收新案件",
+            extra={"fields": [{"field": "department_id", "message": "部门已撤销"}]},
         )
     return dep
 

@@ -36,6 +36,7 @@ from cases.schemas import (
     TaskQuery,
 )
 from cases.states import TRANSITIONS, transition
+from core.audit.service import Actor, record
 from core.auth.const import CITIZEN, Role
 from core.auth.scope import CITYWIDE
 from core.errors import NotFound, ValidationFailed
@@ -114,6 +115,13 @@ async def export_cases(request: web.Request, call: Call) -> web.Response:
     text = service.text_for(call.who)
     rows = [service.shown_case(service.case_out(c, deps, now), text) for c in await query]
     named = await service.department_names({r.department_id for r in rows if r.department_id})
+    # An export leaves the platform: who took which rows is on record.
+    await record(
+        actor=Actor(call.who.id, call.who.name),
+        action="cases.export",
+        target="cases",
+        after={"filters": q.model_dump(mode="json", exclude_defaults=True), "rows": len(rows)},
+    )
     # XLSX of tens of thousands of rows takes seconds: not on the event loop.
     body, content_type = await asyncio.to_thread(
         functools.partial(export.render, rows, q.format, departments=named)

@@ -183,7 +183,7 @@ def cmd_makemigrations(args: argparse.Namespace) -> int:
 
 def cmd_create_user(args: argparse.Namespace) -> int:
     """Create a staff account."""
-    from core.auth.service import create_staff
+    from core.auth.accounts import create_staff
     from core.db import database
     from core.org.models import Department
 

@@ -122,6 +122,12 @@ class Settings(BaseSettings):
     password_memory_kib: int = Field(
         65536, ge=1024, description="argon2id memory per hash (KiB); lower only for tests"
     )
+    password_min_length: int = Field(
+        10, ge=10, le=128, description="shortest password a person may choose (never the username)"
+    )
+    audit_retention_days: int = Field(
+        365, ge=180, description="how long audit rows are kept (等保 asks for at least 6 months)"
+    )
     login_max_failures: int = Field(
         5, ge=1, description="tries at one username from one address before it waits"
     )

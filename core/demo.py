@@ -9,9 +9,10 @@ from typing import Final
 
 from shapely.geometry import box
 
+from core.auth.accounts import create_staff
 from core.auth.const import ROLE_NAMES, Role
 from core.auth.models import Staff
-from core.auth.service import create_staff, new_password_hash
+from core.auth.service import new_password_hash
 from core.config import Settings
 from core.geo import GridFeature
 from core.org.models import Department, DepartmentKind, Grid

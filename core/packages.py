@@ -79,14 +79,21 @@ class Package:
 CORE: Final = Package(
     name="core",
     title="平台基础（账号、组织、网格、照片、后台任务）",
-    routes=("core.auth.views", "core.org.views", "core.media.views", "core.jobs.views"),
-    jobs=("core.jobs.builtin",),
+    routes=(
+        "core.auth.views",
+        "core.org.views",
+        "core.media.views",
+        "core.jobs.views",
+        "core.audit.views",
+    ),
+    jobs=("core.jobs.builtin", "core.audit.jobs"),
     models=(
         "core.auth.models",
         "core.org.models",
         "core.media.models",
         "core.jobs.models",
         "core.kv.models",
+        "core.audit.models",
     ),
 )
 

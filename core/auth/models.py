@@ -25,6 +25,8 @@ class Staff(Model):
     department_id: int | None
     phone = fields.CharField(max_length=20, null=True)
     is_active = fields.BooleanField(default=True)
+    # Set by an administrator's password reset: the one-time password opens only the change.
+    must_change_password = fields.BooleanField(default=False, db_default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -19,14 +19,12 @@ from tortoise import timezone
 from core.auth.const import CITIZEN, MIN_PASSWORD_LENGTH, TOKEN_BYTES, TOKEN_PREFIX, Role
 from core.auth.models import AccessToken, Citizen, Staff
 from core.errors import (
-    Conflict,
-    NotFound,
     TooManyRequests,
     Unauthorized,
     Unavailable,
     ValidationFailed,
 )
-from core.org.models import Department, GridAssignment
+from core.org.models import GridAssignment
 
 if TYPE_CHECKING:
     from core.config import Settings
@@ -113,6 +111,8 @@ class Principal:
     # A citizen's identities in every channel (one person: the same WeChat unionid).
     citizen_ids: frozenset[int] = field(default_factory=frozenset)
     client: str | None = None  # the app a staff token was issued for (grid_app, web…)
+    # A one-time password from a reset: only the change of password is open to this token.
+    must_change_password: bool = False
 
     @property
     def is_staff(self) -> bool:
@@ -149,49 +149,6 @@ def _verify(password_hash: str, password: str) -> bool:
 def token_digest(token: str) -> str:
     """Return the sha256 under which a token is stored."""
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-async def create_staff(
-    *,
-    username: str,
-    password: str,
-    display_name: str,
-    roles: list[str],
-    department_id: int | None = None,
-    phone: str | None = None,
-) -> Staff:
-    """Create a staff account; the username must be new and every role known."""
-    unknown = [r for r in roles if r not in Role.__members__.values()]
-    if unknown or not roles:
-        raise ValidationFailed(
-            f"unknown roles {unknown}",
-            message="角色不正确",
-            extra={"fields": [{"field": "roles", "message": f"未知角色: {unknown}"}]},
-        )
-    if Role.HANDLER in roles and department_id is None:
-        raise ValidationFailed(
-            "a handler needs a department",
-            code="department_required",
-            message="处置人员必须属于一个部门",
-            extra={"fields": [{"field": "department_id", "message": "必填", "type": "missing"}]},
-        )
-    if department_id is not None and not await Department.filter(id=department_id).exists():
-        raise ValidationFailed(
-            f"unknown department {department_id}",
-            message="部门不存在",
-            extra={"fields": [{"field": "department_id", "message": "部门不存在"}]},
-        )
-    if await Staff.filter(username=username).exists():
-        raise Conflict(f"username {username} exists", code="username_taken", message="用户名已存在")
-    password_hash = await new_password_hash(password)
-    return await Staff.create(
-        username=username,
-        password_hash=password_hash,
-        display_name=display_name,
-        roles=sorted(set(roles)),
-        department_id=department_id,
-        phone=phone,
-    )
 
 
 @dataclass(frozen=True)
@@ -243,7 +200,8 @@ async def login(
         )
     # Counted before the slow check: a burst of guesses in parallel (or across processes)
     # gets no more tries than guesses one after another.
-    pair_key = _throttle_key("name", username.casefold(), address)
+    generation = await kv.get(_throttle_key("unlocked", username.casefold())) or "0"
+    pair_key = _throttle_key("name", username.casefold(), address, generation)
     if await kv.incr(pair_key, ttl_s=window_s) > policy.max_failures:
         raise TooManyRequests(
             f"username throttled for this address after {policy.max_failures} tries",
@@ -258,6 +216,12 @@ async def login(
     await kv.delete(pair_key)
     token, row = await issue_token(staff=staff, ttl=dt.timedelta(hours=ttl_hours), client=client)
     return token, row, staff
+
+
+async def unlock(*, username: str, kv: KeyValue, policy: LoginPolicy) -> None:
+    """Lift the lock of a username at every address (an administrator's 解锁): its counters
+    are keyed by a generation, and a new generation starts them all from zero."""
+    await kv.incr(_throttle_key("unlocked", username.casefold()), ttl_s=policy.window_minutes * 60)
 
 
 def _count(value: str | None) -> int:
@@ -348,6 +312,7 @@ async def _staff_principal(staff: Staff, token_id: int, client: str | None) -> P
         grid_ids=grid_ids,
         token_id=token_id,
         client=client,
+        must_change_password=staff.must_change_password,
     )
 
 
@@ -386,11 +351,3 @@ async def citizen_principal(citizen_id: int) -> Principal:
         channel=citizen.channel,
         citizen_ids=await same_person(citizen),
     )
-
-
-async def get_staff(staff_id: int) -> Staff:
-    """Load a staff account or raise NotFound."""
-    staff = await Staff.get_or_none(id=staff_id)
-    if staff is None:
-        raise NotFound(f"staff {staff_id}", message="未找到该员工")
-    return staff

@@ -1,14 +1,30 @@
-"""Login, logout, who am I, and staff accounts (admin)."""
+"""Login, logout, who am I, the change of password, and staff accounts (admin)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from core.auth import service
+from core.audit.service import Actor, record
+from core.auth import accounts, service
 from core.auth.const import Role
 from core.auth.models import Staff
-from core.auth.schemas import LoginIn, MeOut, Ok, StaffCreateIn, StaffList, StaffOut, TokenOut
+from core.auth.schemas import (
+    GridRef,
+    GridsIn,
+    LoginIn,
+    MeOut,
+    Ok,
+    OneTimePasswordOut,
+    PasswordChangeIn,
+    StaffCreatedOut,
+    StaffCreateIn,
+    StaffList,
+    StaffOut,
+    StaffUpdateIn,
+    TokenOut,
+)
 from core.errors import Unauthorized
+from core.org.models import GridAssignment
 from core.privacy import mask_phone
 from core.types import ID_ROUTE
 from core.web.client import client_address
@@ -17,9 +33,10 @@ from core.web.keys import RUNTIME, SETTINGS
 
 routes = web.RouteTableDef()
 ADMIN = frozenset({Role.ADMIN})
+STAFF = "/api/v1/staff/{staff_id:" + ID_ROUTE + "}"
 
 
-def staff_out(staff: Staff, *, reveal: bool) -> StaffOut:
+def staff_out(staff: Staff, *, reveal: bool, grids: list[GridRef] | None = None) -> StaffOut:
     """Show a staff account; the phone number is masked unless reveal is set."""
     return StaffOut(
         id=staff.id,
@@ -29,7 +46,27 @@ def staff_out(staff: Staff, *, reveal: bool) -> StaffOut:
         department_id=staff.department_id,
         phone=staff.phone if reveal else mask_phone(staff.phone),
         is_active=staff.is_active,
+        must_change_password=staff.must_change_password,
+        grids=grids or [],
     )
+
+
+async def _grids_of(staff_ids: list[int]) -> dict[int, list[GridRef]]:
+    rows = await GridAssignment.filter(staff_id__in=staff_ids).values_list(
+        "staff_id", "grid__code", "is_primary"
+    )
+    found: dict[int, list[GridRef]] = {}
+    for staff_id, code, primary in sorted(rows, key=lambda r: (r[0], str(r[1]))):
+        found.setdefault(int(staff_id), []).append(GridRef(code=str(code), primary=bool(primary)))
+    return found
+
+
+async def _shown(staff: Staff) -> StaffOut:
+    return staff_out(staff, reveal=True, grids=(await _grids_of([staff.id])).get(staff.id))
+
+
+def _actor(call: Call) -> Actor:
+    return Actor(call.who.id, call.who.name)
 
 
 @routes.post("/api/v1/auth/login")
@@ -54,11 +91,22 @@ async def login(request: web.Request, call: Call) -> TokenOut:
         ttl_hours=settings.token_ttl_hours,
         client=body.client,
     )
-    return TokenOut(token=token, expires_at=row.expires_at, staff=staff_out(staff, reveal=True))
+    return TokenOut(
+        token=token,
+        expires_at=row.expires_at,
+        staff=staff_out(staff, reveal=True),
+        must_change_password=staff.must_change_password,
+    )
 
 
 @routes.post("/api/v1/auth/logout")
-@endpoint(roles=ANY_STAFF | {"citizen"}, summary="注销当前登录凭证", response=Ok, tags=["auth"])
+@endpoint(
+    roles=ANY_STAFF | {"citizen"},
+    summary="注销当前登录凭证",
+    response=Ok,
+    tags=["auth"],
+    before_password_change=True,
+)
 async def logout(request: web.Request, call: Call) -> Ok:
     """Revoke the token this request was made with."""
     if call.who.token_id is None:
@@ -68,7 +116,13 @@ async def logout(request: web.Request, call: Call) -> Ok:
 
 
 @routes.get("/api/v1/auth/me")
-@endpoint(roles=ANY_STAFF | {"citizen"}, summary="当前用户", response=MeOut, tags=["auth"])
+@endpoint(
+    roles=ANY_STAFF | {"citizen"},
+    summary="当前用户",
+    response=MeOut,
+    tags=["auth"],
+    before_password_change=True,
+)
 async def me(request: web.Request, call: Call) -> MeOut:
     """Say who the caller is, with roles, department and grids."""
     who = call.who
@@ -81,47 +135,170 @@ async def me(request: web.Request, call: Call) -> MeOut:
         grid_ids=sorted(who.grid_ids),
         channel=who.channel,
         client=who.client,
+        must_change_password=who.must_change_password,
     )
 
 
+@routes.post("/api/v1/auth/password")
+@endpoint(
+    roles=ANY_STAFF,
+    summary="修改本人密码（一次性密码登录后必须先修改）",
+    body=PasswordChangeIn,
+    response=StaffOut,
+    tags=["auth"],
+    before_password_change=True,
+)
+async def change_password(request: web.Request, call: Call) -> StaffOut:
+    """Change one's own password; one's other sessions end, this one goes on."""
+    body = call.body(PasswordChangeIn)
+    staff = await accounts.change_password(
+        call.who.id,
+        old=body.old_password,
+        new=body.new_password,
+        policy=accounts.PasswordPolicy.of(request.app[SETTINGS]),
+        keep_token=call.who.token_id,
+    )
+    return await _shown(staff)
+
+
 @routes.get("/api/v1/staff")
-@endpoint(roles=ADMIN, summary="员工列表", response=StaffList, tags=["auth"])
+@endpoint(roles=ADMIN, summary="员工列表", response=StaffList, tags=["staff"])
 async def list_staff(request: web.Request, call: Call) -> StaffList:
-    """List staff accounts with phone numbers (admins see them in full)."""
+    """List staff accounts with phone numbers (admins see them in full) and grids."""
     rows = await Staff.all().order_by("id")
-    return StaffList(items=[staff_out(s, reveal=True) for s in rows])
+    grids = await _grids_of([s.id for s in rows])
+    return StaffList(items=[staff_out(s, reveal=True, grids=grids.get(s.id)) for s in rows])
 
 
 @routes.post("/api/v1/staff")
 @endpoint(
     roles=ADMIN,
-    summary="新建员工账号",
+    summary="新建员工账号（不给密码则生成一次性密码）",
     body=StaffCreateIn,
-    response=StaffOut,
+    response=StaffCreatedOut,
     status=201,
-    tags=["auth"],
+    tags=["staff"],
     errors=(409,),
 )
-async def create_staff(request: web.Request, call: Call) -> StaffOut:
-    """Create a staff account."""
+async def create_staff(request: web.Request, call: Call) -> StaffCreatedOut:
+    """Create a staff account, with the password given or a one-time one."""
     body = call.body(StaffCreateIn)
-    staff = await service.create_staff(
+    one_time = None
+    if body.password is None:
+        one_time = accounts.one_time_password()
+    else:
+        accounts.PasswordPolicy.of(request.app[SETTINGS]).check(body.username, body.password)
+    staff = await accounts.create_staff(
         username=body.username,
-        password=body.password,
+        password=body.password or one_time or "",
         display_name=body.display_name,
         roles=[r.value for r in body.roles],
         department_id=body.department_id,
         phone=body.phone,
+        must_change_password=one_time is not None,
+        actor=_actor(call),
     )
-    return staff_out(staff, reveal=True)
+    shown = staff_out(staff, reveal=True).model_dump()
+    return StaffCreatedOut(**shown, one_time_password=one_time)
 
 
-@routes.post("/api/v1/staff/{staff_id:" + ID_ROUTE + "}/revoke-tokens")
+@routes.patch(STAFF)
 @endpoint(
-    roles=ADMIN, summary="注销某员工的全部登录凭证", response=Ok, tags=["auth"], errors=(404,)
+    roles=ADMIN,
+    summary="修改员工信息、角色与部门",
+    body=StaffUpdateIn,
+    response=StaffOut,
+    tags=["staff"],
 )
+async def update_staff(request: web.Request, call: Call) -> StaffOut:
+    """Change the fields given (name, roles, department, phone)."""
+    changes = call.body(StaffUpdateIn).model_dump(exclude_unset=True)
+    if "roles" in changes:
+        changes["roles"] = [str(r) for r in changes["roles"]]
+    staff = await accounts.update_staff(_id(request), changes=changes, actor=_actor(call))
+    return await _shown(staff)
+
+
+@routes.post(STAFF + "/disable")
+@endpoint(
+    roles=ADMIN,
+    summary="停用员工账号（立即注销其全部登录）",
+    response=StaffOut,
+    tags=["staff"],
+    errors=(409,),
+)
+async def disable(request: web.Request, call: Call) -> StaffOut:
+    """Disable an account: no login, every token revoked; its history stays."""
+    return await _shown(await accounts.set_active(_id(request), active=False, actor=_actor(call)))
+
+
+@routes.post(STAFF + "/enable")
+@endpoint(roles=ADMIN, summary="重新启用员工账号", response=StaffOut, tags=["staff"])
+async def enable(request: web.Request, call: Call) -> StaffOut:
+    """Re-enable a disabled account."""
+    return await _shown(await accounts.set_active(_id(request), active=True, actor=_actor(call)))
+
+
+@routes.post(STAFF + "/reset-password")
+@endpoint(
+    roles=ADMIN,
+    summary="重置密码（一次性密码，首次登录必须修改）",
+    response=OneTimePasswordOut,
+    tags=["staff"],
+)
+async def reset_password(request: web.Request, call: Call) -> OneTimePasswordOut:
+    """Give the account a one-time password, shown this once; its sessions end."""
+    staff, password = await accounts.reset_password(_id(request), actor=_actor(call))
+    return OneTimePasswordOut(staff=await _shown(staff), one_time_password=password)
+
+
+@routes.post(STAFF + "/unlock")
+@endpoint(roles=ADMIN, summary="解除登录锁定（所有地址）", response=Ok, tags=["staff"])
+async def unlock(request: web.Request, call: Call) -> Ok:
+    """Lift the failed-login lock of the account, wherever the failures came from."""
+    staff = await accounts.get_staff(_id(request))
+    settings = request.app[SETTINGS]
+    await service.unlock(
+        username=staff.username, kv=request.app[RUNTIME].kv, policy=service.LoginPolicy.of(settings)
+    )
+    await record(actor=_actor(call), action="staff.unlock", target="staff", target_id=staff.id)
+    return Ok()
+
+
+@routes.put(STAFF + "/grids")
+@endpoint(
+    roles=ADMIN,
+    summary="分配监督员的网格（整体替换，可指定主责网格）",
+    body=GridsIn,
+    response=StaffOut,
+    tags=["staff"],
+)
+async def set_grids(request: web.Request, call: Call) -> StaffOut:
+    """Give an inspector exactly these grids; `primary` makes them the grid's 主责监督员."""
+    body = call.body(GridsIn)
+    staff_id = _id(request)
+    await accounts.set_grids(
+        staff_id, grid_codes=body.grids, primary=body.primary, actor=_actor(call)
+    )
+    return await _shown(await accounts.get_staff(staff_id))
+
+
+@routes.post(STAFF + "/revoke-tokens")
+@endpoint(roles=ADMIN, summary="注销某员工的全部登录凭证", response=Ok, tags=["staff"])
 async def revoke_tokens(request: web.Request, call: Call) -> Ok:
     """Revoke every token of a staff member."""
-    staff = await service.get_staff(int(request.match_info["staff_id"]))
-    await service.revoke_all(staff.id)
+    staff = await accounts.get_staff(_id(request))
+    revoked = await service.revoke_all(staff.id)
+    after = {"revoked": revoked}
+    await record(
+        actor=_actor(call),
+        action="staff.revoke_tokens",
+        target="staff",
+        target_id=staff.id,
+        after=after,
+    )
     return Ok()
+
+
+def _id(request: web.Request) -> int:
+    return int(request.match_info["staff_id"])

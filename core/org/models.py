@@ -33,6 +33,10 @@ class Department(Model):
         "core.Department", related_name="children", null=True, on_delete=fields.RESTRICT
     )
     parent_id: int | None
+    contact_name = fields.CharField(max_length=32, null=True)
+    contact_phone = fields.CharField(max_length=20, null=True)  # the office's, not a person's
+    # A retired department keeps its history and gets no new cases.
+    retired_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -75,6 +79,8 @@ class GridAssignment(Model):
 
     staff_id: int
     grid_id: int
+    # The grid's 主责监督员: new tasks of the grid go to them first (one per grid).
+    is_primary = fields.BooleanField(default=False, db_default=False)
 
     class Meta:
         table = "grid_assignment"

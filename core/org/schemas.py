@@ -7,6 +7,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.geo import CoordSystem
+from core.org.models import DepartmentKind
+from core.types import Id
 
 
 class DepartmentNode(BaseModel):
@@ -15,7 +17,44 @@ class DepartmentNode(BaseModel):
     name: str
     kind: str
     parent_id: int | None
+    contact_name: str | None = None
+    contact_phone: str | None = None
+    retired: bool = Field(False, description="撤销: keeps its history, gets no new cases")
     children: list[DepartmentNode]
+
+
+class DepartmentOut(BaseModel):
+    id: int
+    code: str
+    name: str
+    kind: str
+    parent_id: int | None
+    contact_name: str | None
+    contact_phone: str | None
+    retired: bool
+
+
+DEPARTMENT_CODE = r"^[0-9A-Za-z_.-]{1,32}$"
+
+
+class DepartmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=DEPARTMENT_CODE, description="never changes (the profile names it)")
+    name: str = Field(min_length=1, max_length=64)
+    kind: DepartmentKind
+    parent_id: Id | None = None
+    contact_name: str | None = Field(None, max_length=32)
+    contact_phone: str | None = Field(None, max_length=20, pattern=r"^[\d+\-]{3,20}$")
+
+
+class DepartmentUpdateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=64)
+    parent_id: Id | None = None
+    contact_name: str | None = Field(None, max_length=32)
+    contact_phone: str | None = Field(None, max_length=20, pattern=r"^[\d+\-]{3,20}$")
 
 
 class DepartmentTree(BaseModel):

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from shapely.geometry import mapping, shape
+from tortoise import timezone
 from tortoise.functions import Count, Max
 from tortoise.transactions import in_transaction
 
-from core.errors import ValidationFailed
+from core.audit.service import Actor, changed, record
+from core.errors import Conflict, NotFound, ValidationFailed
 from core.geo import CoordSystem, GridFeature, GridHit, GridIndex, GridShape, to_wgs84
 from core.org.models import Department, DepartmentKind, Grid, GridAssignment
 
@@ -127,10 +129,170 @@ async def assign_inspector(*, staff_id: int, grid_codes: list[str]) -> int:
 
 async def department_tree() -> list[dict[str, Any]]:
     """Return all departments as nested dicts, roots first."""
-    rows = await Department.all().order_by("id").values("id", "code", "name", "kind", "parent_id")
+    rows = await (
+        Department.all()
+        .order_by("id")
+        .values(
+            "id", "code", "name", "kind", "parent_id", "contact_name", "contact_phone", "retired_at"
+        )
+    )
+    for r in rows:
+        r["retired"] = r.pop("retired_at") is not None
     nodes = {r["id"]: {**r, "children": []} for r in rows}
     roots: list[dict[str, Any]] = []
     for node in nodes.values():
         parent = nodes.get(node["parent_id"])
         (parent["children"] if parent else roots).append(node)
     return roots
+
+
+# Which kind of node may hang under which (None: a root). 市 → 区 → 街道 → 社区, and 专业部门
+# (at the city or in a district) with their sub-departments and 作业单位.
+_PARENT_KINDS: dict[DepartmentKind, set[DepartmentKind | None]] = {
+    DepartmentKind.DISTRICT: {None, DepartmentKind.DISTRICT},
+    DepartmentKind.STREET: {DepartmentKind.DISTRICT},
+    DepartmentKind.COMMUNITY: {DepartmentKind.STREET},
+    DepartmentKind.DEPARTMENT: {None, DepartmentKind.DISTRICT, DepartmentKind.DEPARTMENT},
+    DepartmentKind.UNIT: {DepartmentKind.DEPARTMENT, DepartmentKind.UNIT},
+}
+_KIND_NAMES = {
+    DepartmentKind.DISTRICT: "区",
+    DepartmentKind.STREET: "街道",
+    DepartmentKind.COMMUNITY: "社区",
+    DepartmentKind.DEPARTMENT: "专业部门",
+    DepartmentKind.UNIT: "作业单位",
+}
+
+
+def department_record(dep: Department) -> dict[str, Any]:
+    """What the audit log keeps of a department."""
+    return {
+        "code": dep.code,
+        "name": dep.name,
+        "kind": str(dep.kind),
+        "parent_id": dep.parent_id,
+        "contact_name": dep.contact_name,
+        "contact_phone": dep.contact_phone,
+        "retired": dep.retired_at is not None,
+    }
+
+
+def _refuse(field: str, log: str, message: str, code: str = "validation_error") -> None:
+    raise ValidationFailed(
+        log, code=code, message=message, extra={"fields": [{"field": field, "message": message}]}
+    )
+
+
+async def _check_parent(
+    kind: DepartmentKind, parent: Department | None, moving: int | None
+) -> None:
+    allowed = _PARENT_KINDS[kind]
+    if (parent.kind if parent else None) not in allowed:
+        under = _KIND_NAMES[parent.kind] if parent else "顶层"
+        _refuse(
+            "parent_id",
+            f"{kind} under {parent.kind if parent else 'root'}",
+            f"{_KIND_NAMES[kind]}不能设在{under}之下",
+            code="bad_parent",
+        )
+    if parent is not None and parent.retired_at is not None:
+        _refuse("parent_id", f"parent {parent.code} retired", "上级部门已撤销", code="bad_parent")
+    node = parent
+    while node is not None and moving is not None:  # no node under itself
+        if node.id == moving:
+            _refuse("parent_id", "a cycle", "不能移到自己的下级之下", code="bad_parent")
+        node = await Department.get_or_none(id=node.parent_id) if node.parent_id else None
+
+
+async def get_department(department_id: int) -> Department:
+    """Load a department or raise NotFound."""
+    dep = await Department.get_or_none(id=department_id)
+    if dep is None:
+        raise NotFound(f"department {department_id}", message="未找到该部门")
+    return dep
+
+
+async def create_department(
+    *,
+    code: str,
+    name: str,
+    kind: DepartmentKind,
+    parent_id: int | None,
+    contact_name: str | None = None,
+    contact_phone: str | None = None,
+    actor: Actor,
+) -> Department:
+    """Add a node to the tree; its code is new and never changes."""
+    if await Department.filter(code=code).exists():
+        raise Conflict(f"department {code} exists", code="code_taken", message="部门编码已存在")
+    parent = await get_department(parent_id) if parent_id is not None else None
+    await _check_parent(kind, parent, None)
+    async with in_transaction():
+        dep = await Department.create(
+            code=code,
+            name=name,
+            kind=kind,
+            parent=parent,
+            contact_name=contact_name,
+            contact_phone=contact_phone,
+        )
+        await record(
+            actor=actor,
+            action="department.create",
+            target="department",
+            target_id=dep.id,
+            after=department_record(dep),
+        )
+    return dep
+
+
+async def update_department(
+    department_id: int, *, changes: dict[str, Any], actor: Actor
+) -> Department:
+    """Rename, move (`parent_id`) or change the contacts of a department."""
+    dep = await get_department(department_id)
+    before = department_record(dep)
+    if "parent_id" in changes and changes["parent_id"] != dep.parent_id:
+        pid = changes["parent_id"]
+        await _check_parent(dep.kind, await get_department(pid) if pid else None, dep.id)
+    async with in_transaction():
+        for key, value in changes.items():
+            setattr(dep, key, value)
+        await dep.save()
+        diff = changed(before, department_record(dep))
+        if diff:
+            action = "department.move" if "parent_id" in diff else "department.update"
+            await record(
+                actor=actor,
+                action=action,
+                target="department",
+                target_id=dep.id,
+                before={k: before[k] for k in diff},
+                after=diff,
+            )
+    return dep
+
+
+async def retire_department(department_id: int, *, actor: Actor) -> Department:
+    """Retire a department: its history stays, it gets no new cases, nothing hangs under it."""
+    dep = await get_department(department_id)
+    if dep.retired_at is not None:
+        return dep
+    if await Department.filter(parent_id=dep.id, retired_at=None).exists():
+        raise Conflict(
+            f"department {dep.code} has live children",
+            code="department_has_children",
+            message="该部门下还有未撤销的下级，请先撤销或移走",
+        )
+    async with in_transaction():
+        dep.retired_at = timezone.now()
+        await dep.save(update_fields=["retired_at"])
+        await record(
+            actor=actor,
+            action="department.retire",
+            target="department",
+            target_id=dep.id,
+            before={"retired": False},
+            after={"retired": True},
+        )
+    return dep

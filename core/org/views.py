@@ -4,13 +4,41 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from core.audit.service import Actor
+from core.auth.const import Role
 from core.org import service
-from core.org.models import Grid
-from core.org.schemas import DepartmentNode, DepartmentTree, GridCollection, LocateOut, LocateQuery
+from core.org.models import Department, Grid
+from core.org.schemas import (
+    DepartmentIn,
+    DepartmentNode,
+    DepartmentOut,
+    DepartmentTree,
+    DepartmentUpdateIn,
+    GridCollection,
+    LocateOut,
+    LocateQuery,
+)
+from core.types import ID_ROUTE
 from core.web.endpoint import ANY_STAFF, Call, endpoint
 from core.web.keys import GRIDS
 
 routes = web.RouteTableDef()
+ADMIN = frozenset({Role.ADMIN})
+DEPARTMENT = "/api/v1/departments/{department_id:" + ID_ROUTE + "}"
+
+
+def department_out(dep: Department) -> DepartmentOut:
+    """Show one department."""
+    return DepartmentOut(
+        id=dep.id,
+        code=dep.code,
+        name=dep.name,
+        kind=str(dep.kind),
+        parent_id=dep.parent_id,
+        contact_name=dep.contact_name,
+        contact_phone=dep.contact_phone,
+        retired=dep.retired_at is not None,
+    )
 
 
 @routes.get("/api/v1/departments")
@@ -19,6 +47,60 @@ async def departments(request: web.Request, call: Call) -> DepartmentTree:
     """List departments as a tree: district → street → community, and departments."""
     tree = await service.department_tree()
     return DepartmentTree(items=[DepartmentNode.model_validate(n) for n in tree])
+
+
+@routes.post("/api/v1/departments")
+@endpoint(
+    roles=ADMIN,
+    summary="新建部门或区域",
+    body=DepartmentIn,
+    response=DepartmentOut,
+    status=201,
+    tags=["org"],
+    errors=(409,),
+)
+async def create_department(request: web.Request, call: Call) -> DepartmentOut:
+    """Add a district, street, community, 专业部门 or 作业单位 under its parent."""
+    body = call.body(DepartmentIn)
+    dep = await service.create_department(
+        **body.model_dump(), actor=Actor(call.who.id, call.who.name)
+    )
+    return department_out(dep)
+
+
+@routes.patch(DEPARTMENT)
+@endpoint(
+    roles=ADMIN,
+    summary="修改部门（改名、移动、联系方式）",
+    body=DepartmentUpdateIn,
+    response=DepartmentOut,
+    tags=["org"],
+)
+async def update_department(request: web.Request, call: Call) -> DepartmentOut:
+    """Change the fields given; a move is checked against the tree (no cycle, right level)."""
+    changes = call.body(DepartmentUpdateIn).model_dump(exclude_unset=True)
+    dep = await service.update_department(
+        int(request.match_info["department_id"]),
+        changes=changes,
+        actor=Actor(call.who.id, call.who.name),
+    )
+    return department_out(dep)
+
+
+@routes.post(DEPARTMENT + "/retire")
+@endpoint(
+    roles=ADMIN,
+    summary="撤销部门（保留历史，不再接收新案件）",
+    response=DepartmentOut,
+    tags=["org"],
+    errors=(409,),
+)
+async def retire_department(request: web.Request, call: Call) -> DepartmentOut:
+    """Retire a department with no live children."""
+    dep = await service.retire_department(
+        int(request.match_info["department_id"]), actor=Actor(call.who.id, call.who.name)
+    )
+    return department_out(dep)
 
 
 @routes.get("/api/v1/grids")

@@ -66,6 +66,7 @@ class EndpointSpec:
     produces: tuple[str, ...] = ()  # success media types besides JSON (exports, pages, images)
     error_media: str = "application/json"  # pages answer their errors as pages
     form: dict[str, Any] | None = None  # a multipart body's parts (default: one `file`)
+    before_password_change: bool = False  # open to a one-time password (me, logout, change)
 
 
 @dataclass
@@ -229,6 +230,7 @@ def endpoint(
     produces: Iterable[str] = (),
     error_media: str = "application/json",
     form: dict[str, Any] | None = None,
+    before_password_change: bool = False,
 ) -> Callable[[Handler], WebHandler]:
     """Guard a handler by role, parse its input, and serialise its pydantic result."""
     spec = EndpointSpec(
@@ -245,6 +247,7 @@ def endpoint(
         tuple(produces),
         error_media,
         form,
+        before_password_change,
     )
 
     def wrap(handler: Handler) -> WebHandler:
@@ -252,6 +255,12 @@ def endpoint(
         async def run(request: web.Request) -> web.StreamResponse:
             principal = await resolve_principal(request) if spec.roles else None
             _check_roles(principal, spec.roles)
+            if principal and principal.must_change_password and not spec.before_password_change:
+                raise Forbidden(
+                    f"staff {principal.id} must change the one-time password first",
+                    code="password_change_required",
+                    message="请先修改初始密码",
+                )
             if principal is not None:
                 request[PRINCIPAL] = principal
             call = Call(

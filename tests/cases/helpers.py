@@ -20,8 +20,9 @@ from PIL import Image
 from cases import CaseStatus, IntakeDraft, Location, Reporter, Source, submit
 from cases.const import Urgency
 from cases.models import Case, CaseEvent
+from core.auth.accounts import create_staff
 from core.auth.models import Citizen, Staff
-from core.auth.service import citizen_identity, create_staff, issue_token
+from core.auth.service import citizen_identity, issue_token
 from core.config import Settings
 from core.org.models import Department, Grid
 

@@ -14,8 +14,9 @@ from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 from tortoise import timezone
 
+from core.auth.accounts import create_staff
 from core.auth.models import AccessToken, Staff
-from core.auth.service import citizen_identity, create_staff, issue_token
+from core.auth.service import citizen_identity, issue_token
 from core.config import Settings
 from core.kv.models import KeyValueItem
 from core.web import create_app
@@ -91,6 +92,7 @@ async def test_login_returns_a_token_that_works(client: TestClient[Any, Any]) ->
         "grid_ids": [],
         "channel": None,
         "client": None,
+        "must_change_password": False,
     }
 
 

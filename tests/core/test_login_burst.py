@@ -7,8 +7,8 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from core.auth.accounts import create_staff
 from core.auth.models import AccessToken
-from core.auth.service import create_staff
 from core.config import Settings
 from core.web import create_app
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import aiohttp
 from PIL import Image
 
-from core.auth.service import create_staff
+from core.auth.accounts import create_staff
 from core.config import Settings
 from tests.core.processes import base_env, start, wait_ready
 

@@ -18,7 +18,8 @@ from aiohttp.test_utils import TestClient
 from PIL import ExifTags, Image
 from PIL.TiffImagePlugin import IFDRational
 
-from core.auth.service import citizen_identity, create_staff, issue_token
+from core.auth.accounts import create_staff
+from core.auth.service import citizen_identity, issue_token
 from core.config import Settings
 from core.media.models import MediaObject
 from core.web import create_app

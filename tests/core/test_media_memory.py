@@ -18,7 +18,7 @@ import aiohttp
 import pytest
 from PIL import Image
 
-from core.auth.service import create_staff
+from core.auth.accounts import create_staff
 from core.config import Settings
 from tests.core.processes import base_env, start, wait_ready
 

@@ -7,7 +7,8 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from core.auth.service import create_staff, issue_token
+from core.auth.accounts import create_staff
+from core.auth.service import issue_token
 from core.jobs import outbox
 from core.jobs.models import OutboxItem, OutboxStatus
 
