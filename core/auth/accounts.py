@@ -240,28 +240,31 @@ async def set_grids(
     missing = sorted(wanted - set(grids))
     if missing:
         _field_error("grids", f"unknown grids {missing}", f"网格不存在：{'、'.join(missing)}")
+    first = set(primary)
     async with in_transaction():
-        before = await _grid_pairs(staff.id)
+        # Who was 主责 of these grids until now stops being so: their rows change too.
+        taken = GridAssignment.filter(grid_id__in=[grids[c] for c in first], is_primary=True)
+        others = await taken.exclude(staff_id=staff.id).values_list("staff_id", flat=True)
+        ids = {staff.id, *(int(str(i)) for i in others)}
+        before = {sid: await _grid_pairs(sid) for sid in ids}
+        await taken.update(is_primary=False)
         await GridAssignment.filter(staff_id=staff.id).delete()
-        first = set(primary)
-        if first:
-            ids = [grids[c] for c in first]
-            await GridAssignment.filter(grid_id__in=ids, is_primary=True).update(is_primary=False)
         for code in sorted(wanted):
             await GridAssignment.create(
                 staff_id=staff.id, grid_id=grids[code], is_primary=code in first
             )
-        after = await _grid_pairs(staff.id)
-        if before != after:
-            await record(
-                actor=actor,
-                action="staff.grids",
-                target="staff",
-                target_id=staff.id,
-                before={"grids": before},
-                after={"grids": after},
-            )
-    return [(code, flag) for code, flag in after]
+        for sid, was in before.items():
+            now = await _grid_pairs(sid)
+            if was != now:
+                await record(
+                    actor=actor,
+                    action="staff.grids",
+                    target="staff",
+                    target_id=sid,
+                    before={"grids": was},
+                    after={"grids": now},
+                )
+    return await _grid_pairs(staff.id)
 
 
 async def _grid_pairs(staff_id: int) -> list[tuple[str, bool]]:

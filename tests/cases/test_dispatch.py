@@ -62,3 +62,30 @@ async def test_a_dispatch_rule_needs_a_real_grid_or_an_area(city: City) -> None:
     assert r.status == 422, await r.text()
     _, rules = await city.get("/api/v1/dispatch-rules", "shift_lead")
     assert rules["items"] == []
+
+
+async def test_a_retired_department_gets_no_new_case(city: City) -> None:
+    """Retiring keeps the department's history; a rule or the profile that still names it
+    no longer sends it anything, and a dispatcher who picks it is told why."""
+    hw, sz = await city.department("HW"), await city.department("SZ")
+    lead = await city.login("shift_lead")
+    grid = await city.grid(1, number=2)
+    rule = {"category_code": "E06010", "department_id": sz, "grid_id": grid.id}
+    assert (await city.client.post("/api/v1/dispatch-rules", json=rule, headers=lead)).status == 201
+    earlier = await city.dispatched(1, "垃圾", number=2)
+    assert earlier["department_id"] == sz
+
+    admin = await city.login("admin")
+    for dep in (sz, hw):
+        r = await city.client.post(f"/api/v1/departments/{dep}/retire", headers=admin)
+        assert r.status == 200, await r.text()
+
+    # The rule's SZ and the profile's HW are both retired: the case waits for a person.
+    status, out = await city.report(await city.login("inspector1"), await city.point(1, 2), "垃圾")
+    assert status == 201 and out["case"]["status"] != "dispatched", out
+    cid = out["case"]["id"]
+    status, err = await city.act(cid, "dispatch", "dispatcher", department_id=sz)
+    assert (status, err["code"]) == (422, "department_retired"), err
+    assert "撤销" in err["message"]
+    _, detail = await city.get(f"/api/v1/cases/{earlier['id']}", "dispatcher")
+    assert detail["department_id"] == sz  # history stays

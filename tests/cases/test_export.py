@@ -85,3 +85,23 @@ async def test_export_as_csv_and_xlsx(city: City) -> None:
 
     r = await city.client.get("/api/v1/cases/export", headers=await city.login("handler_hw"))
     assert (r.status, (await r.json())["code"]) == (403, "role_forbidden")
+
+
+async def test_every_export_is_on_record(city: City) -> None:
+    """An export leaves the platform: the audit log says who took what, with the filters."""
+    await _four_cases(city)
+    dispatcher = await city.login("dispatcher")
+    r = await city.client.get(
+        "/api/v1/cases/export",
+        params={"format": "xlsx", "status": "dispatched"},
+        headers=dispatcher,
+    )
+    assert r.status == 200
+    rows = load_workbook(io.BytesIO(await r.read())).active.max_row - 1  # the header aside
+    me = await (await city.client.get("/api/v1/auth/me", headers=dispatcher)).json()
+    admin = await city.login("admin")
+    params = {"action": "cases.export"}
+    log = await (await city.client.get("/api/v1/audit", params=params, headers=admin)).json()
+    (entry,) = log["items"]
+    assert (entry["actor_id"], entry["actor"]) == (me["id"], me["name"])
+    assert entry["after"] == {"filters": {"format": "xlsx", "status": "dispatched"}, "rows": rows}
