@@ -7,7 +7,10 @@ import math
 import time
 from typing import TYPE_CHECKING
 
+from tortoise.transactions import in_transaction
+
 from cases.models import Case, DispatchRule
+from core.audit.service import Actor, record
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.org.models import Department, DepartmentKind, Grid
 
@@ -77,8 +80,12 @@ class DispatchCache:
         return None
 
     async def department_id(self, code: str) -> int | None:
-        """The id of the department with this code."""
+        """The id of the department with this code (one made since the last read is found:
+        a code not known reads the table again, at most once a second)."""
         await self._fresh()
+        if code not in self._by_code and time.monotonic() - self._loaded > 1.0:
+            self.invalidate()
+            await self._fresh()
         return self._by_code.get(code)
 
 
@@ -128,8 +135,23 @@ async def _owner(department_id: int) -> Department:
     return dep
 
 
+def rule_record(rule: DispatchRule) -> dict[str, object]:
+    """What the audit log keeps of a rule."""
+    return {
+        "category_code": rule.category_code,
+        "department_id": rule.department_id,
+        "grid_id": rule.grid_id,
+        "area_id": rule.area_id,
+    }
+
+
 async def create_rule(
-    *, category_code: str, department_id: int, grid_id: int | None, area_id: int | None
+    *,
+    category_code: str,
+    department_id: int,
+    grid_id: int | None,
+    area_id: int | None,
+    actor: Actor | None = None,
 ) -> DispatchRule:
     """Add a rule; one per category and area."""
     if (grid_id is None) == (area_id is None):
@@ -156,12 +178,36 @@ async def create_rule(
         category_code=category_code, grid_id=grid_id, area_id=area_id
     ).exists():
         raise Conflict("rule exists", code="rule_exists", message="该类别在该区域已有派遣规则")
-    return await DispatchRule.create(
-        category_code=category_code, department_id=department_id, grid_id=grid_id, area_id=area_id
-    )
+    async with in_transaction():
+        rule = await DispatchRule.create(
+            category_code=category_code,
+            department_id=department_id,
+            grid_id=grid_id,
+            area_id=area_id,
+        )
+        if actor is not None:
+            await record(
+                actor=actor,
+                action="dispatch_rule.create",
+                target="dispatch_rule",
+                target_id=rule.id,
+                after=rule_record(rule),
+            )
+    return rule
 
 
-async def delete_rule(rule_id: int) -> None:
+async def delete_rule(rule_id: int, *, actor: Actor | None = None) -> None:
     """Remove a rule."""
-    if not await DispatchRule.filter(id=rule_id).delete():
-        raise NotFound(f"rule {rule_id}", message="未找到该派遣规则")
+    async with in_transaction():
+        rule = await DispatchRule.get_or_none(id=rule_id)
+        if rule is None:
+            raise NotFound(f"rule {rule_id}", message="未找到该派遣规则")
+        await rule.delete()
+        if actor is not None:
+            await record(
+                actor=actor,
+                action="dispatch_rule.delete",
+                target="dispatch_rule",
+                target_id=rule_id,
+                before=rule_record(rule),
+            )

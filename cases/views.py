@@ -318,7 +318,7 @@ async def add_rule(request: web.Request, call: Call) -> RuleOut:
             message="案件类别不存在",
             extra={"fields": [{"field": "category_code", "message": "不存在"}]},
         )
-    rule = await create_rule(**body.model_dump())
+    rule = await create_rule(**body.model_dump(), actor=Actor(call.who.id, call.who.name))
     deps.dispatch.invalidate()
     return RuleOut.model_validate(rule)
 
@@ -327,6 +327,6 @@ async def add_rule(request: web.Request, call: Call) -> RuleOut:
 @endpoint(roles=RULE_EDITORS, summary="删除派遣规则", tags=["cases"], errors=(404,))
 async def remove_rule(request: web.Request, call: Call) -> dict[str, bool]:
     """Remove a rule."""
-    await delete_rule(int(request.match_info["rule_id"]))
+    await delete_rule(int(request.match_info["rule_id"]), actor=Actor(call.who.id, call.who.name))
     deps_of(request).dispatch.invalidate()
     return {"ok": True}

@@ -87,6 +87,7 @@ CORE: Final = Package(
         "core.audit.views",
     ),
     jobs=("core.jobs.builtin", "core.audit.jobs"),
+    commands=("core.bulk.commands",),
     models=(
         "core.auth.models",
         "core.org.models",

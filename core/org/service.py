@@ -68,6 +68,9 @@ class GridCache:
             await self.refresh()
         wlon, wlat = to_wgs84(lon, lat, crs)
         hit: GridHit | None = self._index.locate(wlon, wlat)
+        if hit is None and time.monotonic() - self._checked > 1.0:
+            await self.refresh()  # grids imported meanwhile by another process count at once
+            hit = self._index.locate(wlon, wlat)
         if hit is None:
             return Place(wlon, wlat, None, None, None, None)
         street_id, community_id = self._owners[hit.grid_id]
@@ -148,14 +151,14 @@ async def department_tree() -> list[dict[str, Any]]:
 
 # Which kind of node may hang under which (None: a root). 市 → 区 → 街道 → 社区, and 专业部门
 # (at the city or in a district) with their sub-departments and 作业单位.
-_PARENT_KINDS: dict[DepartmentKind, set[DepartmentKind | None]] = {
+PARENT_KINDS: dict[DepartmentKind, set[DepartmentKind | None]] = {
     DepartmentKind.DISTRICT: {None, DepartmentKind.DISTRICT},
     DepartmentKind.STREET: {DepartmentKind.DISTRICT},
     DepartmentKind.COMMUNITY: {DepartmentKind.STREET},
     DepartmentKind.DEPARTMENT: {None, DepartmentKind.DISTRICT, DepartmentKind.DEPARTMENT},
     DepartmentKind.UNIT: {DepartmentKind.DEPARTMENT, DepartmentKind.UNIT},
 }
-_KIND_NAMES = {
+KIND_NAMES = {
     DepartmentKind.DISTRICT: "区",
     DepartmentKind.STREET: "街道",
     DepartmentKind.COMMUNITY: "社区",
@@ -186,13 +189,13 @@ def _refuse(field: str, log: str, message: str, code: str = "validation_error") 
 async def _check_parent(
     kind: DepartmentKind, parent: Department | None, moving: int | None
 ) -> None:
-    allowed = _PARENT_KINDS[kind]
+    allowed = PARENT_KINDS[kind]
     if (parent.kind if parent else None) not in allowed:
-        under = _KIND_NAMES[parent.kind] if parent else "顶层"
+        under = KIND_NAMES[parent.kind] if parent else "顶层"
         _refuse(
             "parent_id",
             f"{kind} under {parent.kind if parent else 'root'}",
-            f"{_KIND_NAMES[kind]}不能设在{under}之下",
+            f"{KIND_NAMES[kind]}不能设在{under}之下",
             code="bad_parent",
         )
     if parent is not None and parent.retired_at is not None:

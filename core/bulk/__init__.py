@@ -1,0 +1,1 @@
+"""Bulk setup from spreadsheets: `cityloop import departments|staff|grid-assignments FILE`."""

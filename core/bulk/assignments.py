@@ -1,0 +1,122 @@
+"""`cityloop import grid-assignments`: which inspector walks which grid, and who is 主责.
+
+For every inspector the file names, the file is the whole list of their grids (a re-import
+of the same file changes nothing); inspectors it does not name keep theirs.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from tortoise.transactions import in_transaction
+
+from core.audit.service import Actor, record
+from core.auth.const import Role
+from core.auth.models import Staff
+from core.bulk.plan import Plan, Verdict, diff
+from core.bulk.tables import Column, Row
+from core.org.models import Grid, GridAssignment
+
+COLUMNS: Final = (
+    Column("username", "用户名", True, "监督员的登录名"),
+    Column("grid", "网格编码", True, "15位单元网格编码"),
+    Column("primary", "主责", False, "是/否：该网格的主责监督员（每个网格至多一人）"),
+)
+_YES: Final = {"是", "y", "yes", "1", "true", "主责", "√"}
+_NO: Final = {"", "否", "n", "no", "0", "false"}
+
+
+def _flag(text: str) -> bool | None:
+    value = text.strip().casefold()
+    return True if value in _YES else False if value in _NO else None
+
+
+async def plan(rows: list[Row]) -> Plan:
+    """What importing these rows would do (nothing is written)."""
+    out = Plan("grid-assignments")
+    staff = {s.username: s for s in await Staff.all()}
+    grids = dict(await Grid.all().values_list("code", "id"))
+    wanted: dict[str, dict[str, bool]] = {}
+    primary_of: dict[str, tuple[str, int]] = {}
+    first_row: dict[str, int] = {}
+    for row in rows:
+        username, code = row.cells.get("username", ""), row.cells.get("grid", "")
+        flag = _flag(row.cells.get("primary", ""))
+        person = staff.get(username)
+        why = None
+        if person is None:
+            why = f"用户 {username or '（空）'} 不存在（请先导入员工）"
+        elif Role.INSPECTOR not in person.roles:
+            why = f"{username} 不是监督员"
+        elif code not in grids:
+            why = f"网格编码 {code or '（空）'} 不存在"
+        elif flag is None:
+            why = f"主责应填 是 或 否：{row.cells.get('primary')}"
+        elif code in wanted.get(username, {}):
+            why = f"与第{first_row[username + code]}行重复"
+        elif flag and code in primary_of and primary_of[code][0] != username:
+            why = f"网格 {code} 的主责已在第{primary_of[code][1]}行给了 {primary_of[code][0]}"
+        if why:
+            out.refuse(row.number, f"{username} {code}".strip(), why)
+            continue
+        wanted.setdefault(username, {})[code] = bool(flag)
+        first_row[username + code] = row.number
+        if flag:
+            primary_of[code] = (username, row.number)
+    await _judge(out, wanted, staff, first_row)
+    out.lines.sort(key=lambda line: line.number)
+    return out
+
+
+async def _judge(
+    out: Plan, wanted: dict[str, dict[str, bool]], staff: dict[str, Staff], rows: dict[str, int]
+) -> None:
+    for username, grids in wanted.items():
+        pairs = await GridAssignment.filter(staff_id=staff[username].id).values_list(
+            "grid__code", "is_primary"
+        )
+        stored = {str(code): bool(flag) for code, flag in pairs}
+        number = min(rows[username + code] for code in grids)
+        if stored == grids:
+            out.add(number, Verdict.SAME, username, f"{len(grids)} 个网格")
+            continue
+        text = diff(
+            {"grids": _listed(stored)}, {"grids": _listed(grids)}, {"grids": "网格（*为主责）"}
+        )
+        out.add(number, Verdict.UPDATE, username, text, grids=grids)
+
+
+def _listed(grids: dict[str, bool]) -> list[str]:
+    return [code + ("*" if flag else "") for code, flag in sorted(grids.items())]
+
+
+async def apply(rows: list[Row], *, actor: Actor) -> Plan:
+    """Write the plan in one transaction; a refusal writes nothing."""
+    async with in_transaction():
+        done = await plan(rows)
+        if done.refused:
+            return done
+        ids = dict(await Grid.all().values_list("code", "id"))
+        for line in done.writes():
+            person = await Staff.get(username=line.key)
+            grids: dict[str, bool] = line.values["grids"]
+            before = _listed(await _stored(person.id))
+            taken = [ids[c] for c, flag in grids.items() if flag]
+            await GridAssignment.filter(grid_id__in=taken, is_primary=True).update(is_primary=False)
+            await GridAssignment.filter(staff_id=person.id).delete()
+            for code, flag in sorted(grids.items()):
+                await GridAssignment.create(staff_id=person.id, grid_id=ids[code], is_primary=flag)
+            await record(
+                actor=actor,
+                action="staff.grids",
+                target="staff",
+                target_id=person.id,
+                before={"grids": before},
+                after={"grids": _listed(grids)},
+            )
+    return done
+
+
+async def _stored(staff_id: int) -> dict[str, bool]:
+    pairs = await GridAssignment.filter(staff_id=staff_id).values_list("grid__code", "is_primary")
+    return {str(code): bool(flag) for code, flag in pairs}
