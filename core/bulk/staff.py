@@ -94,7 +94,7 @@ async def plan(rows: list[Row]) -> Plan:
             values["department"] = codes.get(staff.department_id) if staff.department_id else None
         if "phone" not in c:
             values["phone"] = staff.phone
-        stored = {
+        stored: dict[str, Any] = {
             "display_name": staff.display_name,
             "roles": sorted(staff.roles),
             "department": codes.get(staff.department_id) if staff.department_id else None,
