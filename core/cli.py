@@ -183,13 +183,15 @@ def cmd_makemigrations(args: argparse.Namespace) -> int:
 
 def cmd_create_user(args: argparse.Namespace) -> int:
     """Create a staff account."""
-    from core.auth.accounts import create_staff
+    from core.audit.service import Actor
+    from core.auth.accounts import PasswordPolicy, create_staff
     from core.db import database
     from core.org.models import Department
 
     # Never an argument: it would show in `ps` and the shell's history.
     password = _ask_password()
     settings = _settings()
+    PasswordPolicy.of(settings).check(args.username, password)
 
     async def run() -> None:
         async with database(settings):
@@ -206,6 +208,7 @@ def cmd_create_user(args: argparse.Namespace) -> int:
                 display_name=args.name or args.username,
                 roles=args.role,
                 department_id=dep.id if dep else None,
+                actor=Actor.cli(),
             )
             print(f"created staff #{staff.id} {staff.username} roles={','.join(staff.roles)}")
 

@@ -421,3 +421,19 @@ async def test_phone_longer_than_the_column_is_422(client: TestClient[Any, Any])
     resp = await client.post(STAFF, json=_new_staff(phone="+" + "8" * 20), headers=_bearer(admin))
     body = await _error(resp, 422, "validation_error")
     assert [f["field"] for f in body["fields"]] == ["phone"]
+
+
+async def test_create_user_keeps_the_password_policy_and_the_audit(
+    client: TestClient[Any, Any], settings: Settings
+) -> None:
+    from core.audit.models import AuditEntry
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CITYLOOP_")}
+    env["CITYLOOP_DATABASE_URL"] = settings.database_url
+    cli = [sys.executable, "-m", "core.cli", "create-user", "chief", "--role", "admin"]
+    done = _run(cli, env, "chief-2026-pass\n")
+    assert done.returncode != 0 and "密码不能包含用户名" in done.stderr
+    done = _run(cli, env, "a-long-enough-password\n")
+    assert done.returncode == 0, done.stderr
+    entry = await AuditEntry.get(action="staff.create")
+    assert entry.actor.startswith("cli:") and entry.after and entry.after["username"] == "chief"
