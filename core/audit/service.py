@@ -63,9 +63,27 @@ async def record(
     )
 
 
-def changed(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
-    """The fields whose value differs, as after has them."""
-    return {k: v for k, v in after.items() if before.get(k) != v}
+async def record_change(
+    *,
+    actor: Actor,
+    action: str,
+    target: str,
+    target_id: object,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+) -> bool:
+    """Record the fields that differ, before and after; nothing when none does."""
+    keys = [k for k, v in after.items() if before.get(k) != v]
+    if keys:
+        await record(
+            actor=actor,
+            action=action,
+            target=target,
+            target_id=target_id,
+            before={k: before.get(k) for k in keys},
+            after={k: after[k] for k in keys},
+        )
+    return bool(keys)
 
 
 def filtered(

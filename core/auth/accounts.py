@@ -13,7 +13,7 @@ from typing import Any
 from tortoise import timezone
 from tortoise.transactions import in_transaction
 
-from core.audit.service import Actor, changed, record
+from core.audit.service import Actor, record, record_change
 from core.auth.const import Role
 from core.auth.models import AccessToken, Staff
 from core.auth.service import check_password, new_password_hash, revoke_all
@@ -150,16 +150,14 @@ async def update_staff(staff_id: int, *, changes: dict[str, Any], actor: Actor) 
         for key, value in changes.items():
             setattr(staff, key, sorted(set(value)) if key == "roles" else value)
         await staff.save()
-        diff = changed(before, staff_record(staff))
-        if diff:
-            await record(
-                actor=actor,
-                action="staff.update",
-                target="staff",
-                target_id=staff.id,
-                before={k: before[k] for k in diff},
-                after=diff,
-            )
+        await record_change(
+            actor=actor,
+            action="staff.update",
+            target="staff",
+            target_id=staff.id,
+            before=before,
+            after=staff_record(staff),
+        )
     return staff
 
 

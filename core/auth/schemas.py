@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from core.auth.const import Role
 from core.timeutil import LocalDatetime
@@ -96,8 +96,15 @@ class StaffUpdateIn(BaseModel):
 
     display_name: str | None = Field(None, min_length=1, max_length=64)
     roles: list[Role] | None = Field(None, min_length=1)
-    department_id: Id | None = None
-    phone: str | None = Field(None, max_length=20, pattern=PHONE)
+    department_id: Id | None = Field(None, description="null: no department")
+    phone: str | None = Field(None, max_length=20, pattern=PHONE, description="null: none")
+
+    @field_validator("display_name", "roles", mode="before")
+    @classmethod
+    def _given_not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("may be left out, not null")
+        return value
 
 
 class OneTimePasswordOut(BaseModel):

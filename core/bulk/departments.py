@@ -7,7 +7,7 @@ from typing import Any, Final
 
 from tortoise.transactions import in_transaction
 
-from core.audit.service import Actor, record
+from core.audit.service import Actor, record, record_change
 from core.bulk.plan import Plan, Verdict, diff
 from core.bulk.tables import Column, Row
 from core.org.models import Department, DepartmentKind
@@ -174,14 +174,11 @@ async def _write(code: str, values: dict[str, Any], ids: dict[str, int], actor: 
     for key, value in fields.items():
         setattr(dep, key, value)
     await dep.save()
-    after = department_record(dep)
-    changed_keys = [k for k in after if before[k] != after[k]]
-    if changed_keys:
-        await record(
-            actor=actor,
-            action="department.update",
-            target="department",
-            target_id=dep.id,
-            before={k: before[k] for k in changed_keys},
-            after={k: after[k] for k in changed_keys},
-        )
+    await record_change(
+        actor=actor,
+        action="department.update",
+        target="department",
+        target_id=dep.id,
+        before=before,
+        after=department_record(dep),
+    )

@@ -7,7 +7,7 @@ from typing import Any, Final
 
 from tortoise.transactions import in_transaction
 
-from core.audit.service import Actor, record
+from core.audit.service import Actor, record, record_change
 from core.auth.accounts import one_time_password, staff_record
 from core.auth.const import ROLE_NAMES, Role
 from core.auth.models import Staff
@@ -150,14 +150,11 @@ async def _write(
     for key, value in fields.items():
         setattr(staff, key, value)
     await staff.save()
-    after = staff_record(staff)
-    keys = [k for k in after if before[k] != after[k]]
-    if keys:
-        await record(
-            actor=actor,
-            action="staff.update",
-            target="staff",
-            target_id=staff.id,
-            before={k: before[k] for k in keys},
-            after={k: after[k] for k in keys},
-        )
+    await record_change(
+        actor=actor,
+        action="staff.update",
+        target="staff",
+        target_id=staff.id,
+        before=before,
+        after=staff_record(staff),
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from core.geo import CoordSystem
 from core.org.models import DepartmentKind
@@ -51,8 +51,15 @@ class DepartmentIn(BaseModel):
 class DepartmentUpdateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    @field_validator("name", mode="before")
+    @classmethod
+    def _given_not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("may be left out, not null")
+        return value
+
     name: str | None = Field(None, min_length=1, max_length=64)
-    parent_id: Id | None = None
+    parent_id: Id | None = Field(None, description="null: a root of the tree")
     contact_name: str | None = Field(None, max_length=32)
     contact_phone: str | None = Field(None, max_length=20, pattern=r"^[\d+\-]{3,20}$")
 

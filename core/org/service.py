@@ -12,7 +12,7 @@ from tortoise import timezone
 from tortoise.functions import Count, Max
 from tortoise.transactions import in_transaction
 
-from core.audit.service import Actor, changed, record
+from core.audit.service import Actor, record, record_change
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.geo import CoordSystem, GridFeature, GridHit, GridIndex, GridShape, to_wgs84
 from core.org.models import Department, DepartmentKind, Grid, GridAssignment
@@ -262,17 +262,16 @@ async def update_department(
         for key, value in changes.items():
             setattr(dep, key, value)
         await dep.save()
-        diff = changed(before, department_record(dep))
-        if diff:
-            action = "department.move" if "parent_id" in diff else "department.update"
-            await record(
-                actor=actor,
-                action=action,
-                target="department",
-                target_id=dep.id,
-                before={k: before[k] for k in diff},
-                after=diff,
-            )
+        after = department_record(dep)
+        moved = after["parent_id"] != before["parent_id"]
+        await record_change(
+            actor=actor,
+            action="department.move" if moved else "department.update",
+            target="department",
+            target_id=dep.id,
+            before=before,
+            after=after,
+        )
     return dep
 
 

@@ -237,3 +237,18 @@ async def test_an_inspectors_grids_are_set_with_one_primary_per_grid(
     resp = await client.put(f"{STAFF}/{boss['id']}/grids", json={"grids": [GRID_A]}, headers=admin)
     assert "监督员" in (await _error(resp, 422, "validation_error"))["message"]
     assert await AuditEntry.filter(action="staff.grids").count() == 3  # two sets, one steal
+
+
+async def test_a_null_where_a_value_must_stay_is_refused(client: TestClient[Any, Any]) -> None:
+    admin = await _admin(client)
+    staff = await create_staff(
+        username="zhou", password=PASSWORD, display_name="周", roles=["agent"]
+    )
+    for body in ({"display_name": None}, {"roles": None}, {"roles": []}):
+        resp = await client.patch(f"{STAFF}/{staff.id}", json=body, headers=admin)
+        err = await _error(resp, 422, "validation_error")
+        assert err["fields"][0]["field"] == next(iter(body)), err
+    dep = await Department.create(code="HW", name="环卫处", kind=DepartmentKind.DEPARTMENT)
+    resp = await client.patch(f"/api/v1/departments/{dep.id}", json={"name": None}, headers=admin)
+    assert (await _error(resp, 422, "validation_error"))["fields"][0]["field"] == "name"
+    assert (await Department.get(id=dep.id)).name == "环卫处"
