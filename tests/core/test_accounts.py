@@ -244,7 +244,8 @@ async def test_a_null_where_a_value_must_stay_is_refused(client: TestClient[Any,
     staff = await create_staff(
         username="zhou", password=PASSWORD, display_name="周", roles=["agent"]
     )
-    for body in ({"display_name": None}, {"roles": None}, {"roles": []}):
+    bodies: list[dict[str, Any]] = [{"display_name": None}, {"roles": None}, {"roles": []}]
+    for body in bodies:
         resp = await client.patch(f"{STAFF}/{staff.id}", json=body, headers=admin)
         err = await _error(resp, 422, "validation_error")
         assert err["fields"][0]["field"] == next(iter(body)), err
