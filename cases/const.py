@@ -82,6 +82,7 @@ class Action(StrEnum):
     RESUME = "resume"  # 恢复
     URGE = "urge"  # 督办
     MESSAGE = "message"  # 联系上报人: the centre writes to the citizen reporters
+    LOCATE = "locate"  # 定位: the centre places a case known by its address only
     REOPEN = "reopen"  # 重办
     REWORK = "rework"  # 返工: written when a 核查 fails
     DUPLICATE = "duplicate"  # another report merged into this case
@@ -110,6 +111,7 @@ ACTION_NAMES: Final = {
     Action.RESUME: "恢复处置",
     Action.URGE: "督办",
     Action.MESSAGE: "联系上报人",
+    Action.LOCATE: "定位",
     Action.REOPEN: "重办",
     Action.REWORK: "返工",
     Action.DUPLICATE: "重复上报合并",

@@ -24,6 +24,7 @@ from cases.schemas import (
     DecisionIn,
     DispatchIn,
     ExtendIn,
+    LocateIn,
     MessageIn,
     RegisterIn,
     ResultIn,
@@ -84,9 +85,34 @@ def _need_grid(case: Case, what: str) -> None:
         )
 
 
-def _checked(case: Case, deps: Deps) -> bool:
-    # A case known only by its address has no grid, so no inspector: the centre closes it.
-    return deps.policy.workflow.check_after_handle and case.grid_id is not None
+async def _locate(case: Case, inputs: LocateIn, deps: Deps) -> Plan:
+    if deps.grids is None:
+        raise ValidationFailed("no grid index", message="定位服务不可用")
+    loc = inputs.location
+    place = await deps.grids.locate(loc.lon, loc.lat, loc.crs)
+    if place.grid_id is None:
+        raise ValidationFailed(
+            "outside every grid",
+            code="location_outside_city",
+            message="该位置不在本市管辖的网格内",
+            extra={"fields": [{"field": "location", "message": "不在任何单元网格内"}]},
+        )
+    fields: dict[str, Any] = {
+        "lon": place.lon,
+        "lat": place.lat,
+        "grid_id": place.grid_id,
+        "street_id": place.street_id,
+    }
+    if inputs.address is not None:
+        fields["address"] = inputs.address
+    # Handled while it had no grid: the 核查 it waits for can be sent now.
+    needs_check = (
+        case.status == S.HANDLED
+        and deps.policy.workflow.check_after_handle
+        and not await tasks.has_open(case, TaskKind.CHECK)
+    )
+    data = {"grid_code": place.grid_code, "was_grid_id": case.grid_id}
+    return Plan(fields=fields, event_data=data, open_task=TaskKind.CHECK if needs_check else None)
 
 
 def _own_department(case: Case, actor: Principal | None) -> None:
@@ -206,12 +232,13 @@ async def plan(  # noqa: C901  (one arm per action reads better than a dispatch 
                     message="请上传处置后照片",
                     extra={"fields": [{"field": "attachments", "message": "必填"}]},
                 )
-            check = _checked(case, deps)
+            check = deps.policy.workflow.check_after_handle
             return Plan(
                 S.HANDLED,
                 (restart(Stage.CHECK) if check else clock.fields(None))
                 | {"handled_at": now, "pending_request": None},
-                open_task=TaskKind.CHECK if check else None,
+                # Without a grid there is no inspector yet: 定位 opens the task then.
+                open_task=TaskKind.CHECK if check and case.grid_id is not None else None,
             )
         case Action.CHECK:  # 核查 asked (once: handle opened one already, as may a person)
             _need_grid(case, "核查")
@@ -235,8 +262,14 @@ async def plan(  # noqa: C901  (one arm per action reads better than a dispatch 
                 {"passed": False},
                 event_action=Action.REWORK,
             )
-        case Action.CLOSE:  # 结案 once the 核查 passed
-            if _checked(case, deps) and not await tasks.last_check_passed(case):
+        case Action.CLOSE:  # 结案 once the 核查 passed, where the city checks
+            if deps.policy.workflow.check_after_handle and not await tasks.last_check_passed(case):
+                if case.grid_id is None:
+                    raise ValidationFailed(
+                        "no grid, no check",
+                        code="location_required",
+                        message="该案件尚未定位，无法核查：请先定位，核查通过后结案",
+                    )
                 raise ValidationFailed(
                     "no passed check", code="check_not_passed", message="核查尚未通过，不能结案"
                 )
@@ -250,6 +283,8 @@ async def plan(  # noqa: C901  (one arm per action reads better than a dispatch 
                     message="该案件没有可联系的市民上报人",
                 )
             return Plan(event_data={"text": _as(inputs, MessageIn).text.strip()})
+        case Action.LOCATE:  # 定位: a grid, so an inspector, for a case known by address
+            return await _locate(case, _as(inputs, LocateIn), deps)
         case Action.URGE:  # 督办
             return Plan(fields={"urge_count": case.urge_count + 1})
         case Action.REOPEN:  # 重办 after a justified 不满意
@@ -297,6 +332,8 @@ async def open_task(case: Case, plan: Plan, *, deps: Deps) -> dict[str, Any]:
     """Open the 核实/核查 task the plan asks for; return what the timeline row records of it."""
     if plan.open_task is None:
         return {}
+    if "grid_id" in plan.fields:  # 定位 gave the case its grid: the task goes to its inspector
+        case.grid_id = plan.fields["grid_id"]
     # The task is due when its stage's clock says (the city's unit: working time by default).
     stage = Stage.VERIFY if plan.open_task == TaskKind.VERIFY else Stage.CHECK
     limit = clock.stage_limit(deps, stage, category=case.category_code, urgency=case.urgency)

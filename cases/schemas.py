@@ -88,6 +88,13 @@ class RegisterIn(ActionIn):
     urgency: Urgency | None = None
 
 
+class LocateIn(ActionIn):
+    """定位: where the case is, found by the centre (a map, the caller's directions)."""
+
+    location: Location
+    address: str | None = Field(None, max_length=200, description="omit: the address stays")
+
+
 class DispatchIn(ActionIn):
     department_id: Id | None = Field(None, description="omit: the rules decide")
 

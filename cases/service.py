@@ -348,14 +348,18 @@ async def department_names(ids: set[int]) -> dict[int, str]:
     return {int(i): str(n) for i, n in rows}
 
 
+def _is_code(key: object) -> bool:
+    return isinstance(key, str) and (key.endswith(("_code", "_id")) or key == "number")
+
+
 def _masked_data(data: Any, text: Text) -> Any:
     """An event's data with the text in it as the reader sees it (a message, a reason)."""
     if text is _as_typed:
         return data
     if isinstance(data, str):
         return text(data)
-    if isinstance(data, dict):
-        return {k: _masked_data(v, text) for k, v in data.items()}
+    if isinstance(data, dict):  # codes (a grid's 15 digits look like an old 身份证) stay
+        return {k: v if _is_code(k) else _masked_data(v, text) for k, v in data.items()}
     if isinstance(data, list):
         return [_masked_data(v, text) for v in data]
     return data

@@ -20,6 +20,7 @@ from cases.schemas import (
     DecisionIn,
     DispatchIn,
     ExtendIn,
+    LocateIn,
     MessageIn,
     NoteIn,
     RegisterIn,
@@ -90,6 +91,9 @@ TRANSITIONS: Final[dict[Action, Move]] = {
     Action.URGE: _m(set(OPEN_STATUSES), None, R.SHIFT_LEAD),
     Action.REOPEN: _m({S.CLOSED}, S.DISPATCHED, R.SHIFT_LEAD),
     Action.MESSAGE: _m(set(S), None, R.ACCEPTOR, R.SHIFT_LEAD, R.DISPATCHER, input=MessageIn),
+    Action.LOCATE: _m(
+        set(OPEN_STATUSES), None, R.ACCEPTOR, R.SHIFT_LEAD, R.DISPATCHER, input=LocateIn
+    ),
 }
 
 

@@ -237,6 +237,7 @@ ACTION_ROUTES: tuple[tuple[Action, str, str], ...] = (
     (Action.URGE, "urge", "督办"),
     (Action.REOPEN, "reopen", "重办"),
     (Action.MESSAGE, "message", "联系上报人（经其上报渠道发送消息）"),
+    (Action.LOCATE, "locate", "定位（只有地址的案件：定位到网格，之后可派发核实、核查）"),
 )
 
 for _act, _path, _summary in ACTION_ROUTES:

@@ -47,7 +47,9 @@ async def test_another_department_cannot_touch_a_case(city: City) -> None:
     assert (await actions(cid))[-1] == "receive"
 
 
-async def test_an_address_only_hotline_case_closes_without_a_check(city: City) -> None:
+async def test_an_address_only_case_is_located_by_the_centre_then_checked(city: City) -> None:
+    """A case known by its address has no grid, so no inspector: the centre places it (定位,
+    a row in the timeline) and the 核查 the city requires goes to that grid's inspector."""
     agent = await city.login("agent")
     status, out = await city.report(
         agent,
@@ -72,13 +74,39 @@ async def test_an_address_only_hotline_case_closes_without_a_check(city: City) -
     photo = await city.photo(await city.login("handler_hw"))
     handled = await city.ok(cid, "handle", "handler_hw", note="已清理", attachments=[photo])
     assert handled["status"] == "handled"
+    assert await InspectorTask.filter(case_id=cid).count() == 0
+    # The city checks every fix: not closed unchecked, and the centre is told what to do.
+    status, err = await city.act(cid, "close", "acceptor", note="电话回访，已清理")
+    assert (status, err["code"]) == (422, "location_required"), err
+    assert "定位" in err["message"]
+
+    far = {"lon": 100.0, "lat": 20.0}
+    status, err = await city.act(cid, "locate", "acceptor", location=far)
+    assert (status, err["code"]) == (422, "location_outside_city")
+    status, err = await city.act(cid, "locate", "handler_hw", location=await city.point(1))
+    assert (status, err["code"]) == (403, "role_forbidden")
+    located = await city.ok(cid, "locate", "acceptor", location=await city.point(1))
+    grid = await city.grid(1)
+    assert (located["grid_id"], located["status"]) == (grid.id, "handled")
+    (task,) = await InspectorTask.filter(case_id=cid)
+    assert task.kind == "check" and task.inspector_id is not None
+
+    await city.ok(cid, "check-result", "inspector1", passed=True)
     closed = await city.ok(cid, "close", "acceptor", note="电话回访，已清理")
     assert closed["status"] == "closed"
-
-    assert await actions(cid) == ["report", "accept", "register", "dispatch", "handle", "close"]
-    assert await InspectorTask.filter(case_id=cid).count() == 0
-    status, err = await city.act(cid, "check", "acceptor")
-    assert status == 409, err  # closed now; nothing to check
+    assert await actions(cid) == [
+        "report",
+        "accept",
+        "register",
+        "dispatch",
+        "handle",
+        "locate",
+        "check_result",
+        "close",
+    ]
+    _, detail = await city.get(f"/api/v1/cases/{cid}", "dispatcher")
+    row = next(e for e in detail["timeline"] if e["action"] == "locate")
+    assert row["data"]["grid_code"] == grid.code
 
 
 async def test_a_report_is_accepted_once(city: City) -> None:
