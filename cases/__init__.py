@@ -13,6 +13,7 @@ from cases.const import (
     Source,
     Urgency,
 )
+from cases.deps import DEPS as _DEPS
 from cases.deps import Deps, deps_of
 from cases.deps import configure as _configure_deps
 from cases.errors import CaseChanged, InvalidTransition
@@ -55,15 +56,25 @@ def _configure(runtime: Runtime) -> None:
     add_media_access(runtime, sees_photo)
 
 
+async def _setup(runtime: Runtime) -> None:
+    # The profile's category rules seed an empty table; from then on the table is the truth.
+    from cases.rules.service import seed
+
+    deps = runtime[_DEPS]
+    await seed(deps.policy)
+    await deps.rules.fresh(deps.policy)
+
+
 PACKAGE = Package(
     name="cases",
     title="案件核心（受理、立案、派遣、处置、核查、结案）",
-    routes=("cases.views",),
+    routes=("cases.views", "cases.rules.views"),
     jobs=("cases.jobs", "cases.notices"),
     models=("cases.models",),
     demo=("cases.demo",),
     history="cases.events:past_events",
     configure=_configure,
+    setup=_setup,
 )
 
 

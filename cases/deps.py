@@ -18,6 +18,7 @@ from tortoise import timezone
 from cases.dispatch import DispatchCache
 from cases.hooks import CityHooks, load_hooks
 from cases.policy import CasePolicy, load_policy
+from cases.rules.service import RulesCache
 from core.calendar import WorkCalendar
 from core.jobs.queues import JobQueue
 from core.org.service import GridCache
@@ -37,6 +38,7 @@ class Deps:
     grids: GridCache | None = None
     now: Callable[[], dt.datetime] = field(default=timezone.now)
     hooks: CityHooks = field(default_factory=CityHooks)
+    rules: RulesCache = field(default_factory=RulesCache)
 
     async def kick(self, outbox_ids: Iterable[int]) -> None:
         """Queue committed outbox rows (the sweeper catches any this misses)."""

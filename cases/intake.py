@@ -109,6 +109,7 @@ async def submit(draft: IntakeDraft, *, deps: Deps) -> IntakeResult:
     """Validate, dedupe, classify, persist and make the first move; idempotent on (source, key)."""
     if (done := await _existing(draft)) is not None:
         return done
+    await deps.rules.fresh(deps.policy)  # another process may have changed them
     if not draft.description.strip() and not draft.attachments:
         raise _invalid(
             "description", "neither text nor photo", "请描述问题或上传照片", "empty_report"

@@ -206,3 +206,18 @@ class DispatchRule(Model):
         # One rule per category and area is enforced in cases/dispatch.py: tortoise 1.1 emits a
         # UNIQUE over foreign-key columns before it creates them, which SQLite refuses.
         table = "dispatch_rule"
+
+
+class CategoryRule(Model):
+    """The live rules of one category, as cases/rules/service.py keeps them.
+
+    The profile seeds an empty table, the API edits it, every process reads it again within
+    RulesCache.TTL_S. A table comment holds the first line: no semicolon there (SQLite).
+    """
+
+    code = fields.CharField(max_length=16, primary_key=True)
+    rules: fields.Field[dict[str, Any]] = fields.JSONField()  # a CategoryPolicy, as JSON
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "category_rule"

@@ -142,6 +142,7 @@ async def apply_in_transaction(
     move = TRANSITIONS.get(action)
     if move is None:
         raise InvalidTransition(f"{action} is not a user action")
+    await deps.rules.fresh(deps.policy)
     if not isinstance(inputs, move.input):
         raise TypeError(f"{action} takes {move.input.__name__}, not {type(inputs).__name__}")
     if not _allowed(move, actor):

@@ -12,9 +12,8 @@ from cases import export, public, service
 from cases.clock import stage_limit
 from cases.const import Action, Stage, TaskStatus, Urgency
 from cases.deps import deps_of
-from cases.dispatch import create_rule, delete_rule
 from cases.intake import source_of, submit
-from cases.models import CaseAttachment, DispatchRule, InspectorTask
+from cases.models import CaseAttachment, InspectorTask
 from cases.policy import Limit
 from cases.schemas import (
     ActionIn,
@@ -28,9 +27,6 @@ from cases.schemas import (
     IntakeDraft,
     Reporter,
     ReportIn,
-    RuleIn,
-    RuleList,
-    RuleOut,
     SubmitOut,
     TaskList,
     TaskQuery,
@@ -39,7 +35,7 @@ from cases.states import TRANSITIONS, transition
 from core.audit.service import Actor, record
 from core.auth.const import CITIZEN, Role
 from core.auth.scope import CITYWIDE
-from core.errors import NotFound, ValidationFailed
+from core.errors import NotFound
 from core.export import MEDIA_TYPES as EXPORT_TYPES
 from core.media.service import get_media
 from core.media.views import send_original
@@ -263,6 +259,7 @@ for _act, _path, _summary in ACTION_ROUTES:
 async def categories(request: web.Request, call: Call) -> CategoryList:
     """List the chosen catalog with the city's rules per category."""
     deps = deps_of(request)
+    await deps.rules.fresh(deps.policy)
     policy, staff = deps.policy, call.who.kind != CITIZEN
     items = []
     for c in policy.catalog:
@@ -290,44 +287,3 @@ async def categories(request: web.Request, call: Call) -> CategoryList:
 
 def _text(limit: Limit) -> str:
     return f"{limit.amount:g} {limit.unit.label}"
-
-
-@routes.get("/api/v1/dispatch-rules")
-@endpoint(roles=CITYWIDE, summary="派遣规则", response=RuleList, tags=["cases"])
-async def list_rules(request: web.Request, call: Call) -> RuleList:
-    """List dispatch rules."""
-    rows = await DispatchRule.all().order_by("category_code", "id")
-    return RuleList(items=[RuleOut.model_validate(r) for r in rows])
-
-
-@routes.post("/api/v1/dispatch-rules")
-@endpoint(
-    roles=RULE_EDITORS,
-    summary="新建派遣规则",
-    body=RuleIn,
-    response=RuleOut,
-    status=201,
-    tags=["cases"],
-    errors=(409,),
-)
-async def add_rule(request: web.Request, call: Call) -> RuleOut:
-    """Add a rule: category × grid or area → department."""
-    body, deps = call.body(RuleIn), deps_of(request)
-    if deps.policy.category(body.category_code) is None:
-        raise ValidationFailed(
-            "unknown category",
-            message="案件类别不存在",
-            extra={"fields": [{"field": "category_code", "message": "不存在"}]},
-        )
-    rule = await create_rule(**body.model_dump(), actor=Actor(call.who.id, call.who.name))
-    deps.dispatch.invalidate()
-    return RuleOut.model_validate(rule)
-
-
-@routes.delete("/api/v1/dispatch-rules/{rule_id:" + ID_ROUTE + "}")
-@endpoint(roles=RULE_EDITORS, summary="删除派遣规则", tags=["cases"], errors=(404,))
-async def remove_rule(request: web.Request, call: Call) -> dict[str, bool]:
-    """Remove a rule."""
-    await delete_rule(int(request.match_info["rule_id"]), actor=Actor(call.who.id, call.who.name))
-    deps_of(request).dispatch.invalidate()
-    return {"ok": True}

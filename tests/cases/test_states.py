@@ -44,6 +44,7 @@ INPUT: Final[dict[Action, dict[str, Any]]] = {
     Action.CHECK_RESULT: {"passed": True},
     Action.APPROVE_SUSPENSION: {"approved": True},
     Action.MESSAGE: {"text": "请补拍一张近照"},
+    Action.LOCATE: {"location": {"lon": 120.1556, "lat": 30.2745}},  # by the demo city's centre
 }
 # With the input above, these actions take one of their alternatives, not their target.
 PICKED: Final = {Action.APPROVE_SUSPENSION: S.SUSPENDED}  # approved: 挂账
@@ -86,6 +87,7 @@ WALKS: Final = {
     Action.URGE: Walk(),
     Action.REOPEN: Walk(status=S.CLOSED),
     Action.MESSAGE: Walk("citizen"),  # to the citizen who reported it
+    Action.LOCATE: Walk("agent"),  # a call: known by its address, placed by the centre
 }
 
 REFUSED_STATUSES: Final = [
