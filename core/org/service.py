@@ -207,6 +207,16 @@ async def _check_parent(
         node = await Department.get_or_none(id=node.parent_id) if node.parent_id else None
 
 
+async def _parent(parent_id: int | None) -> Department | None:
+    """The parent a body names: an unknown one is a bad field, not a missing page."""
+    if parent_id is None:
+        return None
+    parent = await Department.get_or_none(id=parent_id)
+    if parent is None:
+        _refuse("parent_id", f"no department {parent_id}", "上级部门不存在", code="bad_parent")
+    return parent
+
+
 async def get_department(department_id: int) -> Department:
     """Load a department or raise NotFound."""
     dep = await Department.get_or_none(id=department_id)
@@ -228,7 +238,7 @@ async def create_department(
     """Add a node to the tree; its code is new and never changes."""
     if await Department.filter(code=code).exists():
         raise Conflict(f"department {code} exists", code="code_taken", message="部门编码已存在")
-    parent = await get_department(parent_id) if parent_id is not None else None
+    parent = await _parent(parent_id)
     await _check_parent(kind, parent, None)
     async with in_transaction():
         dep = await Department.create(
@@ -257,7 +267,7 @@ async def update_department(
     before = department_record(dep)
     if "parent_id" in changes and changes["parent_id"] != dep.parent_id:
         pid = changes["parent_id"]
-        await _check_parent(dep.kind, await get_department(pid) if pid else None, dep.id)
+        await _check_parent(dep.kind, await _parent(pid), dep.id)
     async with in_transaction():
         for key, value in changes.items():
             setattr(dep, key, value)

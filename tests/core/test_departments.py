@@ -116,3 +116,13 @@ async def test_only_an_administrator_changes_the_tree(client: TestClient[Any, An
     body = {"code": "HW", "name": "环卫处", "kind": "department"}
     await _error(await client.post(DEPARTMENTS, json=body, headers=theirs), 403, "role_forbidden")
     assert await AuditEntry.all().count() == 0
+
+
+async def test_an_unknown_parent_is_a_bad_field(client: TestClient[Any, Any]) -> None:
+    admin = await _admin(client)
+    body = {"code": "HW01", "name": "清扫一队", "kind": "unit", "parent_id": 2147483646}
+    err = await _error(await client.post(DEPARTMENTS, json=body, headers=admin), 422, "bad_parent")
+    assert err["fields"][0]["field"] == "parent_id"
+    hw = await _add(client, admin, code="HW", name="环卫处", kind="department")
+    resp = await client.patch(f"{DEPARTMENTS}/{hw['id']}", json={"parent_id": 999}, headers=admin)
+    await _error(resp, 422, "bad_parent")
