@@ -19,7 +19,7 @@ from cases.schemas import DispatchIn, IntakeDraft, NoteIn, RegisterIn
 from cases.states import Reporters, apply_in_transaction
 from core.auth.const import CITIZEN, Role
 from core.auth.service import Principal
-from core.errors import CityloopError, Conflict, ValidationFailed
+from core.errors import CityloopError, Conflict, ValidationFailed, field_error
 from core.geo import distance_m
 from core.org.service import Place
 from core.timeutil import to_local, utc
@@ -54,14 +54,6 @@ class IntakeResult:
     merged: bool  # True: joined an open case as a duplicate
 
 
-def _invalid(
-    field: str, detail: str, message: str, code: str = "validation_error"
-) -> ValidationFailed:
-    return ValidationFailed(
-        detail, code=code, message=message, extra={"fields": [{"field": field, "message": message}]}
-    )
-
-
 async def _existing(draft: IntakeDraft) -> IntakeResult | None:
     report = await Report.get_or_none(source=draft.source, idempotency_key=draft.idempotency_key)
     if report is None:
@@ -80,7 +72,7 @@ def _category(draft: IntakeDraft, deps: Deps) -> Category | None:
     if draft.category_code:
         category = deps.policy.category(draft.category_code)
         if category is None:
-            raise _invalid(
+            raise field_error(
                 "category_code", "unknown category", "案件类别不存在", "unknown_category"
             )
         return category
@@ -90,7 +82,7 @@ def _category(draft: IntakeDraft, deps: Deps) -> Category | None:
 async def _place(draft: IntakeDraft, deps: Deps) -> Place | None:
     if draft.location is None:
         if not draft.address.strip():
-            raise _invalid(
+            raise field_error(
                 "location", "no location or address", "请提供位置或地址", "location_missing"
             )
         return None
@@ -99,7 +91,7 @@ async def _place(draft: IntakeDraft, deps: Deps) -> Place | None:
         raise CityloopError("intake needs the grid index")
     place = await deps.grids.locate(loc.lon, loc.lat, loc.crs)
     if place.grid_id is None:
-        raise _invalid(
+        raise field_error(
             "location", "outside every grid", "该位置不在本市管辖的网格内", "location_outside_city"
         )
     return place
@@ -111,7 +103,7 @@ async def submit(draft: IntakeDraft, *, deps: Deps) -> IntakeResult:
         return done
     await deps.rules.fresh(deps.policy)  # another process may have changed them
     if not draft.description.strip() and not draft.attachments:
-        raise _invalid(
+        raise field_error(
             "description", "neither text nor photo", "请描述问题或上传照片", "empty_report"
         )
     category = _category(draft, deps)

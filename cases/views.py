@@ -113,7 +113,7 @@ async def export_cases(request: web.Request, call: Call) -> web.Response:
     named = await service.department_names({r.department_id for r in rows if r.department_id})
     # An export leaves the platform: who took which rows is on record.
     await record(
-        actor=Actor(call.who.id, call.who.name),
+        actor=Actor.of(call.who),
         action="cases.export",
         target="cases",
         after={"filters": q.model_dump(mode="json", exclude_defaults=True), "rows": len(rows)},

@@ -48,6 +48,15 @@ class ValidationFailed(CityloopError):
     message = "提交的内容有误"
 
 
+def field_error(
+    field: str, detail: str, message: str, code: str = "validation_error"
+) -> ValidationFailed:
+    """A 422 about one field: `detail` for the log (never the value), `message` for people."""
+    return ValidationFailed(
+        detail, code=code, message=message, extra={"fields": [{"field": field, "message": message}]}
+    )
+
+
 class Unauthorized(CityloopError):
     status = 401
     code = "unauthorized"

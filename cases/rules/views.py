@@ -40,10 +40,6 @@ class CategoryRuleList(BaseModel):
     items: list[CategoryRuleOut]
 
 
-def _actor(call: Call) -> Actor:
-    return Actor(call.who.id, call.who.name)
-
-
 @routes.get("/api/v1/dispatch-rules")
 @endpoint(roles=CITYWIDE, summary="派遣规则", response=RuleList, tags=["rules"])
 async def list_rules(request: web.Request, call: Call) -> RuleList:
@@ -71,7 +67,7 @@ async def add_rule(request: web.Request, call: Call) -> RuleOut:
             message="案件类别不存在",
             extra={"fields": [{"field": "category_code", "message": "不存在"}]},
         )
-    rule = await create_rule(**body.model_dump(), actor=_actor(call))
+    rule = await create_rule(**body.model_dump(), actor=Actor.of(call.who))
     deps.dispatch.invalidate()
     return RuleOut.model_validate(rule)
 
@@ -80,7 +76,7 @@ async def add_rule(request: web.Request, call: Call) -> RuleOut:
 @endpoint(roles=RULE_EDITORS, summary="删除派遣规则", tags=["rules"], errors=(404,))
 async def remove_rule(request: web.Request, call: Call) -> dict[str, bool]:
     """Remove a rule."""
-    await delete_rule(int(request.match_info["rule_id"]), actor=_actor(call))
+    await delete_rule(int(request.match_info["rule_id"]), actor=Actor.of(call.who))
     deps_of(request).dispatch.invalidate()
     return {"ok": True}
 
@@ -118,7 +114,9 @@ async def put_category_rules(request: web.Request, call: Call) -> CategoryRuleOu
     code = request.match_info["code"]
     given = call.body(CategoryRuleIn).model_dump() | {"reviewed": True}
     body = CategoryPolicy.model_validate(given)
-    rules = await put_rules(code, body, policy=deps.policy, cache=deps.rules, actor=_actor(call))
+    rules = await put_rules(
+        code, body, policy=deps.policy, cache=deps.rules, actor=Actor.of(call.who)
+    )
     category = deps.policy.category(code)
     return CategoryRuleOut(code=code, name=category.name if category else code, rules=rules)
 

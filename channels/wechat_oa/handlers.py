@@ -47,7 +47,7 @@ async def message(request: web.Request, call: Call) -> web.Response:
     """A message or event from a citizen: answer at once (anything slow is a job)."""
     runtime = request.app[RUNTIME]
     account = runtime[OA]
-    body = await _body(request)
+    body = await read_body(request, MAX_BODY, message="消息过大")  # more than WeChat sends
     query = dict(request.query)
     incoming = account.protocol.open(query, body)
     reply = await receive(incoming, runtime=runtime, config=account.config, profile=account.profile)
@@ -83,11 +83,6 @@ async def case(request: web.Request, call: Call) -> web.Response:
     except NotFound:
         return _html(not_found_page(), status=404)
     return _html(case_page(view, city=runtime.settings.profile.name))
-
-
-async def _body(request: web.Request) -> bytes:
-    """The whole body, refusing more than a WeChat message can be."""
-    return await read_body(request, MAX_BODY, message="消息过大")
 
 
 def _html(text: str, *, status: int = 200) -> web.Response:

@@ -7,12 +7,15 @@ import datetime as dt
 import getpass
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tortoise.queryset import QuerySet
 
 from core.audit.models import AuditEntry
 from core.logs import request_id_var
+
+if TYPE_CHECKING:
+    from core.auth.service import Principal
 
 # Never stored, whatever a caller passes in `before`/`after`.
 _SECRET_FIELDS = frozenset({"password", "password_hash", "token", "token_hash"})
@@ -24,6 +27,11 @@ class Actor:
 
     id: int | None
     name: str
+
+    @classmethod
+    def of(cls, who: Principal) -> Actor:
+        """The caller of a request (a staff member: the audited routes are staff-only)."""
+        return cls(who.id, who.name)
 
     @classmethod
     def cli(cls) -> Actor:

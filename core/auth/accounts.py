@@ -18,7 +18,7 @@ from core.auth.const import Role
 from core.auth.models import AccessToken, Staff
 from core.auth.service import check_password, new_password_hash, revoke_all
 from core.config import Settings
-from core.errors import Conflict, NotFound, ValidationFailed
+from core.errors import Conflict, NotFound, ValidationFailed, field_error
 from core.org.models import Department, Grid, GridAssignment
 
 ONE_TIME_PASSWORD_BYTES = 9  # 12 URL-safe characters, shown once to the administrator
@@ -69,18 +69,14 @@ def staff_record(staff: Staff) -> dict[str, Any]:
     }
 
 
-def _field_error(field: str, log: str, message: str, code: str = "validation_error") -> None:
-    raise ValidationFailed(
-        log, code=code, message=message, extra={"fields": [{"field": field, "message": message}]}
-    )
-
-
 async def _check_roles(roles: list[str], department_id: int | None) -> None:
     unknown = [r for r in roles if r not in Role.__members__.values()]
     if unknown or not roles:
-        _field_error("roles", f"unknown roles {unknown}", f"角色不正确：{unknown or '至少一个'}")
+        raise field_error(
+            "roles", f"unknown roles {unknown}", f"角色不正确：{unknown or '至少一个'}"
+        )
     if Role.HANDLER in roles and department_id is None:
-        _field_error(
+        raise field_error(
             "department_id",
             "a handler needs a department",
             "处置人员必须属于一个部门",
@@ -89,9 +85,9 @@ async def _check_roles(roles: list[str], department_id: int | None) -> None:
     if department_id is not None:
         dep = await Department.get_or_none(id=department_id)
         if dep is None:
-            _field_error("department_id", f"unknown department {department_id}", "部门不存在")
+            raise field_error("department_id", f"unknown department {department_id}", "部门不存在")
         elif dep.retired_at is not None:
-            _field_error("department_id", f"department {dep.code} retired", "该部门已撤销")
+            raise field_error("department_id", f"department {dep.code} retired", "该部门已撤销")
 
 
 async def create_staff(
@@ -203,10 +199,12 @@ async def change_password(
     """A person changes their own password; their other tokens end."""
     staff = await get_staff(staff_id)
     if not await check_password(staff.password_hash, old):
-        _field_error("old_password", "wrong old password", "原密码不正确", code="wrong_password")
+        raise field_error(
+            "old_password", "wrong old password", "原密码不正确", code="wrong_password"
+        )
     policy.check(staff.username, new, field="new_password")
     if new == old:
-        _field_error(
+        raise field_error(
             "new_password", "same password", "新密码不能与原密码相同", code="weak_password"
         )
     password_hash = await new_password_hash(new)
@@ -232,12 +230,12 @@ async def set_grids(
     another inspector who was primary there stops being so). Return (code, primary) pairs."""
     staff = await get_staff(staff_id)
     if Role.INSPECTOR not in staff.roles:
-        _field_error("grids", f"staff {staff.id} is no inspector", "只有监督员可以分配网格")
+        raise field_error("grids", f"staff {staff.id} is no inspector", "只有监督员可以分配网格")
     wanted = set(grid_codes) | set(primary)
     grids = dict(await Grid.filter(code__in=sorted(wanted)).values_list("code", "id"))
     missing = sorted(wanted - set(grids))
     if missing:
-        _field_error("grids", f"unknown grids {missing}", f"网格不存在：{'、'.join(missing)}")
+        raise field_error("grids", f"unknown grids {missing}", f"网格不存在：{'、'.join(missing)}")
     first = set(primary)
     async with in_transaction():
         # Who was 主责 of these grids until now stops being so: their rows change too.

@@ -65,10 +65,6 @@ async def _shown(staff: Staff) -> StaffOut:
     return staff_out(staff, reveal=True, grids=(await _grids_of([staff.id])).get(staff.id))
 
 
-def _actor(call: Call) -> Actor:
-    return Actor(call.who.id, call.who.name)
-
-
 @routes.post("/api/v1/auth/login")
 @endpoint(
     roles=PUBLIC,
@@ -196,7 +192,7 @@ async def create_staff(request: web.Request, call: Call) -> StaffCreatedOut:
         department_id=body.department_id,
         phone=body.phone,
         must_change_password=one_time is not None,
-        actor=_actor(call),
+        actor=Actor.of(call.who),
     )
     shown = staff_out(staff, reveal=True).model_dump()
     return StaffCreatedOut(**shown, one_time_password=one_time)
@@ -215,7 +211,7 @@ async def update_staff(request: web.Request, call: Call) -> StaffOut:
     changes = call.body(StaffUpdateIn).model_dump(exclude_unset=True)
     if "roles" in changes:
         changes["roles"] = [str(r) for r in changes["roles"]]
-    staff = await accounts.update_staff(_id(request), changes=changes, actor=_actor(call))
+    staff = await accounts.update_staff(_id(request), changes=changes, actor=Actor.of(call.who))
     return await _shown(staff)
 
 
@@ -229,14 +225,18 @@ async def update_staff(request: web.Request, call: Call) -> StaffOut:
 )
 async def disable(request: web.Request, call: Call) -> StaffOut:
     """Disable an account: no login, every token revoked; its history stays."""
-    return await _shown(await accounts.set_active(_id(request), active=False, actor=_actor(call)))
+    return await _shown(
+        await accounts.set_active(_id(request), active=False, actor=Actor.of(call.who))
+    )
 
 
 @routes.post(STAFF + "/enable")
 @endpoint(roles=ADMIN, summary="重新启用员工账号", response=StaffOut, tags=["staff"])
 async def enable(request: web.Request, call: Call) -> StaffOut:
     """Re-enable a disabled account."""
-    return await _shown(await accounts.set_active(_id(request), active=True, actor=_actor(call)))
+    return await _shown(
+        await accounts.set_active(_id(request), active=True, actor=Actor.of(call.who))
+    )
 
 
 @routes.post(STAFF + "/reset-password")
@@ -248,7 +248,7 @@ async def enable(request: web.Request, call: Call) -> StaffOut:
 )
 async def reset_password(request: web.Request, call: Call) -> OneTimePasswordOut:
     """Give the account a one-time password, shown this once; its sessions end."""
-    staff, password = await accounts.reset_password(_id(request), actor=_actor(call))
+    staff, password = await accounts.reset_password(_id(request), actor=Actor.of(call.who))
     return OneTimePasswordOut(staff=await _shown(staff), one_time_password=password)
 
 
@@ -261,7 +261,9 @@ async def unlock(request: web.Request, call: Call) -> Ok:
     await service.unlock(
         username=staff.username, kv=request.app[RUNTIME].kv, policy=service.LoginPolicy.of(settings)
     )
-    await record(actor=_actor(call), action="staff.unlock", target="staff", target_id=staff.id)
+    await record(
+        actor=Actor.of(call.who), action="staff.unlock", target="staff", target_id=staff.id
+    )
     return Ok()
 
 
@@ -278,7 +280,7 @@ async def set_grids(request: web.Request, call: Call) -> StaffOut:
     body = call.body(GridsIn)
     staff_id = _id(request)
     await accounts.set_grids(
-        staff_id, grid_codes=body.grids, primary=body.primary, actor=_actor(call)
+        staff_id, grid_codes=body.grids, primary=body.primary, actor=Actor.of(call.who)
     )
     return await _shown(await accounts.get_staff(staff_id))
 
@@ -291,7 +293,7 @@ async def revoke_tokens(request: web.Request, call: Call) -> Ok:
     revoked = await service.revoke_all(staff.id)
     after = {"revoked": revoked}
     await record(
-        actor=_actor(call),
+        actor=Actor.of(call.who),
         action="staff.revoke_tokens",
         target="staff",
         target_id=staff.id,

@@ -10,7 +10,8 @@ from typing import Final
 
 from tortoise.transactions import in_transaction
 
-from core.audit.service import Actor, record
+from core.audit.service import Actor
+from core.auth.accounts import set_grids
 from core.auth.const import Role
 from core.auth.models import Staff
 from core.bulk.plan import Plan, Verdict, diff
@@ -72,10 +73,7 @@ async def _judge(
     out: Plan, wanted: dict[str, dict[str, bool]], staff: dict[str, Staff], rows: dict[str, int]
 ) -> None:
     for username, grids in wanted.items():
-        pairs = await GridAssignment.filter(staff_id=staff[username].id).values_list(
-            "grid__code", "is_primary"
-        )
-        stored = {str(code): bool(flag) for code, flag in pairs}
+        stored = await _stored(staff[username].id)
         number = min(rows[username + code] for code in grids)
         if stored == grids:
             out.add(number, Verdict.SAME, username, f"{len(grids)} 个网格")
@@ -96,23 +94,15 @@ async def apply(rows: list[Row], *, actor: Actor) -> Plan:
         done = await plan(rows)
         if done.refused:
             return done
-        ids = dict(await Grid.all().values_list("code", "id"))
         for line in done.writes():
             person = await Staff.get(username=line.key)
             grids: dict[str, bool] = line.values["grids"]
-            before = _listed(await _stored(person.id))
-            taken = [ids[c] for c, flag in grids.items() if flag]
-            await GridAssignment.filter(grid_id__in=taken, is_primary=True).update(is_primary=False)
-            await GridAssignment.filter(staff_id=person.id).delete()
-            for code, flag in sorted(grids.items()):
-                await GridAssignment.create(staff_id=person.id, grid_id=ids[code], is_primary=flag)
-            await record(
+            # The API's own write: 主责 taken from another inspector is on their record too.
+            await set_grids(
+                person.id,
+                grid_codes=sorted(grids),
+                primary=[code for code, flag in grids.items() if flag],
                 actor=actor,
-                action="staff.grids",
-                target="staff",
-                target_id=person.id,
-                before={"grids": before},
-                after={"grids": _listed(grids)},
             )
     return done
 

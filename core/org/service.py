@@ -13,7 +13,7 @@ from tortoise.functions import Count, Max
 from tortoise.transactions import in_transaction
 
 from core.audit.service import Actor, record, record_change
-from core.errors import Conflict, NotFound, ValidationFailed
+from core.errors import Conflict, NotFound, ValidationFailed, field_error
 from core.geo import CoordSystem, GridFeature, GridHit, GridIndex, GridShape, to_wgs84
 from core.org.models import Department, DepartmentKind, Grid, GridAssignment
 
@@ -180,30 +180,26 @@ def department_record(dep: Department) -> dict[str, Any]:
     }
 
 
-def _refuse(field: str, log: str, message: str, code: str = "validation_error") -> None:
-    raise ValidationFailed(
-        log, code=code, message=message, extra={"fields": [{"field": field, "message": message}]}
-    )
-
-
 async def _check_parent(
     kind: DepartmentKind, parent: Department | None, moving: int | None
 ) -> None:
     allowed = PARENT_KINDS[kind]
     if (parent.kind if parent else None) not in allowed:
         under = KIND_NAMES[parent.kind] if parent else "顶层"
-        _refuse(
+        raise field_error(
             "parent_id",
             f"{kind} under {parent.kind if parent else 'root'}",
             f"{KIND_NAMES[kind]}不能设在{under}之下",
             code="bad_parent",
         )
     if parent is not None and parent.retired_at is not None:
-        _refuse("parent_id", f"parent {parent.code} retired", "上级部门已撤销", code="bad_parent")
+        raise field_error(
+            "parent_id", f"parent {parent.code} retired", "上级部门已撤销", code="bad_parent"
+        )
     node = parent
     while node is not None and moving is not None:  # no node under itself
         if node.id == moving:
-            _refuse("parent_id", "a cycle", "不能移到自己的下级之下", code="bad_parent")
+            raise field_error("parent_id", "a cycle", "不能移到自己的下级之下", code="bad_parent")
         node = await Department.get_or_none(id=node.parent_id) if node.parent_id else None
 
 
@@ -213,7 +209,9 @@ async def _parent(parent_id: int | None) -> Department | None:
         return None
     parent = await Department.get_or_none(id=parent_id)
     if parent is None:
-        _refuse("parent_id", f"no department {parent_id}", "上级部门不存在", code="bad_parent")
+        raise field_error(
+            "parent_id", f"no department {parent_id}", "上级部门不存在", code="bad_parent"
+        )
     return parent
 
 

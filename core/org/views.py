@@ -62,9 +62,7 @@ async def departments(request: web.Request, call: Call) -> DepartmentTree:
 async def create_department(request: web.Request, call: Call) -> DepartmentOut:
     """Add a district, street, community, 专业部门 or 作业单位 under its parent."""
     body = call.body(DepartmentIn)
-    dep = await service.create_department(
-        **body.model_dump(), actor=Actor(call.who.id, call.who.name)
-    )
+    dep = await service.create_department(**body.model_dump(), actor=Actor.of(call.who))
     return department_out(dep)
 
 
@@ -82,7 +80,7 @@ async def update_department(request: web.Request, call: Call) -> DepartmentOut:
     dep = await service.update_department(
         int(request.match_info["department_id"]),
         changes=changes,
-        actor=Actor(call.who.id, call.who.name),
+        actor=Actor.of(call.who),
     )
     return department_out(dep)
 
@@ -98,7 +96,7 @@ async def update_department(request: web.Request, call: Call) -> DepartmentOut:
 async def retire_department(request: web.Request, call: Call) -> DepartmentOut:
     """Retire a department with no live children."""
     dep = await service.retire_department(
-        int(request.match_info["department_id"]), actor=Actor(call.who.id, call.who.name)
+        int(request.match_info["department_id"]), actor=Actor.of(call.who)
     )
     return department_out(dep)
 

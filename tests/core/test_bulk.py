@@ -14,11 +14,11 @@ from aiohttp.test_utils import TestClient
 from openpyxl import load_workbook
 
 from core.audit.models import AuditEntry
-from core.auth.accounts import create_staff
 from core.auth.models import Staff
 from core.config import Settings
 from core.org.models import Department, GridAssignment
 from tests.core.processes import base_env
+from tests.core.test_accounts import _admin
 
 GRID_1, GRID_2 = "370202001001001", "370202001001002"
 
@@ -72,16 +72,6 @@ def _grids(folder: Path) -> Path:
     path = folder / "grids.geojson"
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), "utf-8")
     return path
-
-
-async def _admin(client: TestClient[Any, Any]) -> dict[str, str]:
-    await create_staff(
-        username="boss", password="correct-horse-9", display_name="管理员", roles=["admin"]
-    )
-    resp = await client.post(
-        "/api/v1/auth/login", json={"username": "boss", "password": "correct-horse-9"}
-    )
-    return {"Authorization": f"Bearer {(await resp.json())['token']}"}
 
 
 async def test_a_city_is_set_up_from_an_empty_database(

@@ -8,14 +8,9 @@ from aiohttp.test_utils import TestClient
 
 from core.audit.models import AuditEntry
 from core.auth.accounts import create_staff
-from tests.core.test_accounts import PASSWORD, _error, _headers
+from tests.core.test_accounts import PASSWORD, _admin, _error, _headers
 
 DEPARTMENTS = "/api/v1/departments"
-
-
-async def _admin(client: TestClient[Any, Any]) -> dict[str, str]:
-    await create_staff(username="boss", password=PASSWORD, display_name="管理员", roles=["admin"])
-    return await _headers(client, "boss", PASSWORD)
 
 
 async def _add(client: TestClient[Any, Any], admin: dict[str, str], **body: Any) -> dict[str, Any]:
