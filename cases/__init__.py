@@ -73,6 +73,7 @@ PACKAGE = Package(
     models=("cases.models",),
     demo=("cases.demo",),
     history="cases.events:past_events",
+    holds="cases.usage:holds",
     configure=_configure,
     setup=_setup,
 )

@@ -49,6 +49,11 @@ def reads_numbers(who: Principal) -> bool:
     return not who.is_staff or who.has_any(CALLS_BACK)
 
 
+def reads_phones(who: Principal) -> bool:
+    """Whether this caller sees reporters' phone numbers in full (those who call back)."""
+    return who.has_any(CALLS_BACK)
+
+
 def text_for(who: Principal) -> Text:
     """How free text (descriptions, addresses, notes) is shown to this reader."""
     return _as_typed if reads_numbers(who) else mask_personal
@@ -320,7 +325,7 @@ async def _reports_out(case: Case, who: Principal) -> list[ReportOut]:
             "id", "phone"
         )
     )
-    reveal = who.has_any(CALLS_BACK)
+    reveal = reads_phones(who)
     text = text_for(who)
     return [
         ReportOut(

@@ -32,7 +32,7 @@ from cases.schemas import (
     TaskQuery,
 )
 from cases.states import TRANSITIONS, transition
-from core.audit.service import Actor, record
+from core.audit.service import Actor, record, record_read
 from core.auth.const import CITIZEN, Role
 from core.auth.scope import CITYWIDE
 from core.errors import NotFound
@@ -140,7 +140,13 @@ async def export_cases(request: web.Request, call: Call) -> web.Response:
 async def case_detail(request: web.Request, call: Call) -> CaseDetail:
     """Show one case with its timeline."""
     case = await service.get_visible(int(request.match_info["case_id"]), call.who)
-    return await service.detail(case, call.who, deps_of(request))
+    out = await service.detail(case, call.who, deps_of(request))
+    shown = (
+        [r.id for r in out.reports if r.reporter_phone] if service.reads_phones(call.who) else []
+    )
+    if shown:  # a reporter's phone number in full: on record
+        await record_read(call.who, what="phone", target="case", target_id=case.id, ids=shown)
+    return out
 
 
 @routes.get(CASE + "/media/{media_id:" + ID_ROUTE + "}/original")
@@ -156,7 +162,10 @@ async def case_original(request: web.Request, call: Call) -> web.Response:
     media_id = int(request.match_info["media_id"])
     if not await CaseAttachment.filter(case_id=case.id, media_id=media_id).exists():
         raise NotFound(f"media {media_id} not on case {case.id}", message="未找到该图片")
-    return await send_original(request, await get_media(media_id))
+    sent = await send_original(request, await get_media(media_id))
+    # The original keeps its EXIF (where and when, the phone's make): on record.
+    await record_read(call.who, what="original", target="case", target_id=case.id, ids=[media_id])
+    return sent
 
 
 @routes.get("/api/v1/inbox")

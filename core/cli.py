@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -226,26 +225,12 @@ def _ask_password() -> str:
 
 
 def cmd_import_grids(args: argparse.Namespace) -> int:
-    """Import 单元网格 polygons from a GeoJSON FeatureCollection."""
-    from core.db import database
-    from core.geo import CoordSystem, parse_grid_features
-    from core.org.service import district, import_grids
+    """Import 单元网格 at once: `cityloop import grids FILE --apply`, kept for scripts."""
+    from core.bulk import service
+    from core.geo import CoordSystem
 
-    settings = _settings()
-    try:
-        data = json.loads(Path(args.file).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        raise CityloopError(f"cannot read {args.file}: {err}", message="无法读取文件") from err
-    features = parse_grid_features(data, CoordSystem(args.crs))
-
-    async def run() -> tuple[int, int]:
-        async with database(settings):
-            top = await district(code=settings.profile.code, name=settings.profile.name)
-            return await import_grids(features, top=top)
-
-    created, updated = asyncio.run(run())
-    print(f"imported {len(features)} grids: {created} new, {updated} updated")
-    return 0
+    _settings()
+    return asyncio.run(service.run("grids", Path(args.file), apply=True, crs=CoordSystem(args.crs)))
 
 
 def cmd_seed_demo(args: argparse.Namespace) -> int:
@@ -372,7 +357,9 @@ def build_parser() -> argparse.ArgumentParser:
     user.add_argument("--name", help="display name")
     user.add_argument("--department", help="department code (handlers)")
     grids = _add(sub, "import-grids", cmd_import_grids)
-    grids.add_argument("file", help="GeoJSON FeatureCollection with code/name/street/community")
+    grids.add_argument(
+        "file", help="GeoJSON, CSV/XLSX of WKT or Shapefile (as `cityloop import grids`)"
+    )
     grids.add_argument(
         "--crs",
         default="wgs84",

@@ -9,14 +9,16 @@ from typing import Final
 
 from shapely.geometry import box
 
+from core.audit.service import Actor
 from core.auth.accounts import create_staff
 from core.auth.const import ROLE_NAMES, Role
 from core.auth.models import Staff
 from core.auth.service import new_password_hash
+from core.bulk import grids
+from core.bulk.gridfiles import GridFeature, GridFile, Numbered
 from core.config import Settings
-from core.geo import GridFeature
 from core.org.models import Department, DepartmentKind, Grid
-from core.org.service import assign_inspector, district, import_grids
+from core.org.service import assign_inspector, district
 
 STREETS: Final = ("湖滨街道", "清波街道", "小营街道", "长庆街道")
 COMMUNITIES_PER_STREET: Final = 2
@@ -76,7 +78,14 @@ async def seed_demo(settings: Settings) -> list[tuple[str, str, str]]:
     """Seed the demo city (idempotent); give every demo account a fresh password to print."""
     top = await district(code=settings.profile.code, name=f"{settings.profile.name}示范区")
     features = demo_grids(settings)
-    await import_grids(features, top=top)
+    numbered = [Numbered(i, f.code, f) for i, f in enumerate(features, 1)]
+    await grids.apply(
+        GridFile("个要素", numbered),
+        top=top.code,
+        top_name=top.name,
+        replace=False,
+        actor=Actor.cli(),
+    )
     departments: dict[int, str] = {}
     accounts: list[tuple[str, str, list[str], int | None]] = [
         (u, n, [r.value], None) for u, n, r in CENTRE_STAFF

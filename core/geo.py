@@ -1,4 +1,4 @@
-"""Coordinate systems, distances, and point → 单元网格 lookup.
+"""Coordinate systems, distances, and point → 单元网格 lookup (grid files: core/org/gridfiles.py).
 
 Every function takes and returns (lon, lat) in that order, as GeoJSON does; several Chinese
 libraries use (lat, lon), so check the order when comparing with them.
@@ -7,7 +7,7 @@ libraries use (lat, lon), so check the order when comparing with them.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol, TypeAlias, assert_never
@@ -16,9 +16,6 @@ import numpy as np
 import shapely
 import shapely.affinity
 from shapely.geometry import MultiPolygon, Point, Polygon
-from shapely.validation import explain_validity
-
-from core.errors import ValidationFailed
 
 LonLat: TypeAlias = tuple[float, float]
 # shapely ships no type information, so to mypy this is Any; the alias documents intent.
@@ -239,149 +236,3 @@ class GridIndex:
             if dist <= max_m and (best is None or key < best):
                 best = key
         return None if best is None else self._hits[best[2]]
-
-
-@dataclass(frozen=True, slots=True)
-class GridFeature:
-    code: str
-    name: str
-    street: str
-    community: str
-    polygon: Area  # WGS-84 lon/lat, valid
-
-
-class _Invalid(Exception):
-    """A problem with one feature, in English for logs and Chinese for people."""
-
-    def __init__(self, detail: str, message: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.message = message
-
-
-def parse_grid_features(
-    data: Mapping[str, object], crs: CoordSystem = CoordSystem.WGS84
-) -> list[GridFeature]:
-    """Parse a GeoJSON FeatureCollection of 单元网格 into validated WGS-84 features."""
-    features = data.get("features")
-    if data.get("type") != "FeatureCollection" or not isinstance(features, list):
-        raise ValidationFailed(
-            "expected a GeoJSON FeatureCollection with a 'features' list",
-            message="文件不是 GeoJSON FeatureCollection（要素集合）",
-        )
-    parsed: list[GridFeature] = []
-    first_index: dict[str, int] = {}
-    for index, raw in enumerate(features):
-        try:
-            feature = _parse_feature(raw, crs)
-            if (first := first_index.get(feature.code)) is not None:
-                raise _Invalid(
-                    f"duplicate code {feature.code}, first used by features[{first}]",
-                    f"网格编码 {feature.code} 与第 {first + 1} 个要素重复",
-                )
-        except _Invalid as err:
-            raise ValidationFailed(
-                f"features[{index}]: {err.detail}",
-                message=f"第 {index + 1} 个要素：{err.message}",
-                extra={"feature_index": index},
-            ) from err
-        first_index[feature.code] = index
-        parsed.append(feature)
-    return parsed
-
-
-def _parse_feature(raw: object, crs: CoordSystem) -> GridFeature:
-    if not isinstance(raw, dict) or raw.get("type") != "Feature":
-        raise _Invalid("not a GeoJSON Feature", "不是 GeoJSON 要素（Feature）")
-    props = raw.get("properties")
-    props = props if isinstance(props, dict) else {}
-    code = _parse_code(props.get("code"))
-    polygon = _parse_geometry(raw.get("geometry"), crs)
-    name = props.get("name", code)
-    return GridFeature(
-        code=code,
-        name=_text(name, "name", "网格名称"),
-        street=_text(props.get("street"), "street", "所属街道"),
-        community=_text(props.get("community"), "community", "所属社区"),
-        polygon=polygon,
-    )
-
-
-def _parse_code(code: object) -> str:
-    if code is None:
-        raise _Invalid("missing property 'code'", "缺少网格编码（code）")
-    if not isinstance(code, str):
-        raise _Invalid(
-            f"code must be a string of 15 digits, got {type(code).__name__}",
-            "网格编码（code）须为 15 位数字组成的文本",
-        )
-    if len(code) != 15:
-        raise _Invalid(
-            f"code {code!r} has {len(code)} characters, expected 15 (GB/T 47678.3)",
-            f"网格编码 {code} 长度为 {len(code)} 位，应为 15 位",
-        )
-    # isdigit alone would accept other scripts' digits such as "١".
-    if not (code.isascii() and code.isdigit()):
-        raise _Invalid(f"code {code!r} must be 15 digits 0-9", f"网格编码 {code} 只能包含数字")
-    return code
-
-
-def _text(value: object, field: str, label: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise _Invalid(f"property {field!r} must be a non-empty string", f"缺少{label}（{field}）")
-    return value.strip()
-
-
-def _parse_geometry(geometry: object, crs: CoordSystem) -> Area:
-    kind = geometry.get("type") if isinstance(geometry, dict) else None
-    coords = geometry.get("coordinates") if isinstance(geometry, dict) else None
-    if kind == "Polygon":
-        polygon = _polygon(coords, crs)
-    elif kind == "MultiPolygon":
-        if not isinstance(coords, list | tuple) or not coords:
-            raise _Invalid("MultiPolygon needs at least one polygon", "多边形坐标为空")
-        polygon = MultiPolygon([_polygon(part, crs) for part in coords])
-    else:
-        raise _Invalid(
-            f"geometry is {kind or 'missing'}, expected Polygon or MultiPolygon",
-            "网格范围须为多边形（Polygon 或 MultiPolygon）",
-        )
-    if not polygon.is_valid:
-        raise _Invalid(
-            f"invalid polygon: {explain_validity(polygon)}",
-            "网格多边形无效（如边界自相交），请在 GIS 软件中修复后重新导入",
-        )
-    return polygon
-
-
-def _polygon(rings: object, crs: CoordSystem) -> Area:
-    if not isinstance(rings, list | tuple) or not rings:
-        raise _Invalid("Polygon needs at least one ring", "多边形坐标为空")
-    shell, *holes = (_ring(ring, crs) for ring in rings)
-    return Polygon(shell, holes)
-
-
-def _ring(ring: object, crs: CoordSystem) -> list[LonLat]:
-    if not isinstance(ring, list | tuple) or len(ring) < 4:
-        raise _Invalid(
-            "a polygon ring needs at least 4 positions", "多边形的边界至少需要 4 个坐标点"
-        )
-    return [_position(position, crs) for position in ring]
-
-
-def _position(position: object, crs: CoordSystem) -> LonLat:
-    if not (
-        isinstance(position, list | tuple)
-        and len(position) >= 2
-        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in position[:2])
-    ):
-        raise _Invalid(f"bad position {position!r}", "坐标点格式不正确，应为 [经度, 纬度]")
-    lon, lat = float(position[0]), float(position[1])
-    # Catches swapped [lat, lon] too: Chinese longitudes are all above 73, so as a latitude
-    # they fall out of range.
-    if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
-        raise _Invalid(
-            f"position {position!r} is not [lon, lat] in degrees",
-            "坐标超出经纬度范围，请确认顺序为 [经度, 纬度]",
-        )
-    return to_wgs84(lon, lat, crs)

@@ -52,6 +52,9 @@ class Package:
     # "module:function" of `(since, *, until) -> async iterator of (event, key, payload)`:
     # the events this package published, oldest first, for `cityloop events replay`.
     history: str | None = None
+    # "module:function" of `async (kind, ids) -> {id: why}`: what this package still has open on
+    # these rows of core (kind "grid") that is about to be retired; each `why` refuses it.
+    holds: str | None = None
     # Its own settings (a pydantic BaseSettings with env_prefix "CITYLOOP_<NAME>_").
     config: type[BaseSettings] | None = None
     # False: installed but off (say, no app id configured): mounts and runs nothing.
@@ -245,6 +248,22 @@ def histories(settings: Settings) -> list[Callable[..., AsyncIterator[Any]]]:
         if package.history:
             module, _, attr = package.history.partition(":")
             found.append(getattr(importlib.import_module(module), attr))
+    return found
+
+
+async def holds(kind: str, ids: Iterable[int]) -> dict[int, list[str]]:
+    """Why each of these rows of core must stay, by every installed package (disabled ones
+    too: their tables stay); the ids no package holds are absent."""
+    wanted = sorted(set(ids))
+    found: dict[int, list[str]] = {}
+    if not wanted:
+        return found
+    for package in installed():
+        if package.holds:
+            module, _, attr = package.holds.partition(":")
+            check = getattr(importlib.import_module(module), attr)
+            for row_id, why in (await check(kind, wanted)).items():
+                found.setdefault(int(row_id), []).append(str(why))
     return found
 
 

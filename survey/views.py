@@ -8,6 +8,7 @@ import functools
 from aiohttp import web
 from tortoise.queryset import QuerySet
 
+from core.audit.service import record_read
 from core.auth.const import CITIZEN, Role
 from core.auth.models import Citizen
 from core.auth.scope import CITYWIDE, restrict
@@ -185,9 +186,14 @@ def _id(request: web.Request) -> int:
     return int(request.match_info["survey_id"])
 
 
+def _reveals(call: Call) -> bool:
+    """Whether the caller sees citizens' numbers and comments in full (回访 agents)."""
+    return call.who.kind != CITIZEN and call.who.has_any(frozenset({Role.AGENT}))
+
+
 async def _out(rows: list[Survey], call: Call) -> list[SurveyOut]:
     people = {c.id: c for c in await Citizen.filter(id__in={r.citizen_id for r in rows})}
-    reveal = call.who.kind != CITIZEN and call.who.has_any(frozenset({Role.AGENT}))
+    reveal = _reveals(call)
     out = []
     for r in rows:
         phone = phone_of(people[r.citizen_id]) if r.citizen_id in people else None
@@ -217,4 +223,7 @@ async def _out(rows: list[Survey], call: Call) -> list[SurveyOut]:
                 reopened=r.review == Review.JUSTIFIED,
             )
         )
+    shown = [o.id for o in out if o.phone] if reveal else []
+    if shown:  # citizens' phone numbers in full on this screen: on record
+        await record_read(call.who, what="phone", target="survey", ids=shown)
     return out

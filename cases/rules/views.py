@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiohttp import web
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from cases.deps import deps_of
 from cases.dispatch import create_rule, delete_rule
@@ -38,6 +38,17 @@ class CategoryRuleOut(BaseModel):
 
 class CategoryRuleList(BaseModel):
     items: list[CategoryRuleOut]
+
+
+class CategoryRuleQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    department: str | None = Field(
+        None,
+        max_length=32,
+        pattern=r"^[0-9A-Za-z_./-]+$",
+        description="a department's code: the categories it owns (处置部门 of the rules)",
+    )
 
 
 @routes.get("/api/v1/dispatch-rules")
@@ -84,18 +95,22 @@ async def remove_rule(request: web.Request, call: Call) -> dict[str, bool]:
 @routes.get("/api/v1/category-rules")
 @endpoint(
     roles=CITYWIDE,
-    summary="案件类别的本市规则（当前生效）",
+    summary="案件类别的本市规则（当前生效；可按处置部门查它负责的类别）",
+    query=CategoryRuleQuery,
     response=CategoryRuleList,
     tags=["rules"],
 )
 async def list_category_rules(request: web.Request, call: Call) -> CategoryRuleList:
-    """Every category the city has rules for, with its rules as they are in force now."""
+    """Every category the city has rules for, with its rules as they are in force now; with
+    `department`, the categories that department owns."""
     deps = deps_of(request)
+    owner = call.query(CategoryRuleQuery).department
     await deps.rules.fresh(deps.policy)
     items = [
         CategoryRuleOut(code=code, name=cat.name, rules=rules)
         for code, rules in sorted(deps.policy.categories.items())
         if (cat := deps.policy.category(code)) is not None
+        and (owner is None or rules.department == owner)
     ]
     return CategoryRuleList(items=items)
 

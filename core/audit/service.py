@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -68,6 +68,20 @@ async def record(
         before=_clean(before),
         after=_clean(after),
         request_id=None if rid == "-" else rid,
+    )
+
+
+async def record_read(
+    who: Principal, *, what: str, target: str, target_id: object = None, ids: Sequence[int] = ()
+) -> None:
+    """One row for a screen that showed personal data in full (`what`: `phone`, `original`):
+    who saw it, which rows; never the data itself. Actions `read.<what>`."""
+    await record(
+        actor=Actor.of(who),
+        action=f"read.{what}",
+        target=target,
+        target_id=target_id,
+        after={"ids": list(ids)} if ids else None,
     )
 
 

@@ -232,10 +232,13 @@ async def set_grids(
     if Role.INSPECTOR not in staff.roles:
         raise field_error("grids", f"staff {staff.id} is no inspector", "只有监督员可以分配网格")
     wanted = set(grid_codes) | set(primary)
-    grids = dict(await Grid.filter(code__in=sorted(wanted)).values_list("code", "id"))
+    live = Grid.filter(code__in=sorted(wanted), retired_at=None)
+    grids = dict(await live.values_list("code", "id"))
     missing = sorted(wanted - set(grids))
     if missing:
-        raise field_error("grids", f"unknown grids {missing}", f"网格不存在：{'、'.join(missing)}")
+        raise field_error(
+            "grids", f"unknown grids {missing}", f"网格不存在或已停用：{'、'.join(missing)}"
+        )
     first = set(primary)
     async with in_transaction():
         # Who was 主责 of these grids until now stops being so: their rows change too.

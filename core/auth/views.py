@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from core.audit.service import Actor, record
+from core.audit.service import Actor, record, record_read
 from core.auth import accounts, service
 from core.auth.const import Role
 from core.auth.models import Staff
@@ -163,6 +163,9 @@ async def list_staff(request: web.Request, call: Call) -> StaffList:
     """List staff accounts with phone numbers (admins see them in full) and grids."""
     rows = await Staff.all().order_by("id")
     grids = await _grids_of([s.id for s in rows])
+    shown = [s.id for s in rows if s.phone]
+    if shown:  # staff phone numbers in full: on record
+        await record_read(call.who, what="phone", target="staff", ids=shown)
     return StaffList(items=[staff_out(s, reveal=True, grids=grids.get(s.id)) for s in rows])
 
 

@@ -36,7 +36,7 @@ async def plan(rows: list[Row]) -> Plan:
     """What importing these rows would do (nothing is written)."""
     out = Plan("grid-assignments")
     staff = {s.username: s for s in await Staff.all()}
-    grids = dict(await Grid.all().values_list("code", "id"))
+    grids = dict(await Grid.filter(retired_at=None).values_list("code", "id"))
     wanted: dict[str, dict[str, bool]] = {}
     primary_of: dict[str, tuple[str, int]] = {}
     first_row: dict[str, int] = {}
@@ -50,7 +50,7 @@ async def plan(rows: list[Row]) -> Plan:
         elif Role.INSPECTOR not in person.roles:
             why = f"{username} 不是监督员"
         elif code not in grids:
-            why = f"网格编码 {code or '（空）'} 不存在"
+            why = f"网格编码 {code or '（空）'} 不存在或已停用"
         elif flag is None:
             why = f"主责应填 是 或 否：{row.cells.get('primary')}"
         elif code in wanted.get(username, {}):

@@ -11,6 +11,7 @@ class Verdict(StrEnum):
     CREATE = "新增"
     UPDATE = "修改"
     SAME = "不变"
+    RETIRE = "停用"
     REFUSE = "拒绝"
 
 
@@ -18,7 +19,7 @@ class Verdict(StrEnum):
 class Line:
     """One row's fate: what it names, and what changes or why it is refused."""
 
-    number: int
+    number: int  # 0: not in the file (a grid a replacing import retires)
     verdict: Verdict
     key: str
     detail: str = ""
@@ -31,6 +32,8 @@ class Plan:
 
     kind: str
     lines: list[Line] = field(default_factory=list)
+    unit: str = "行"  # how the file counts its items: 行, or 个要素 for a map file
+    notes: list[str] = field(default_factory=list)  # a line each after the counts
 
     def add(self, number: int, verdict: Verdict, key: str, detail: str = "", **values: Any) -> None:
         self.lines.append(Line(number, verdict, key, detail, values))
@@ -43,18 +46,21 @@ class Plan:
         return [line for line in self.lines if line.verdict is Verdict.REFUSE]
 
     def writes(self) -> list[Line]:
-        return [line for line in self.lines if line.verdict in {Verdict.CREATE, Verdict.UPDATE}]
+        wrote = {Verdict.CREATE, Verdict.UPDATE, Verdict.RETIRE}
+        return [line for line in self.lines if line.verdict in wrote]
 
     def report(self) -> list[str]:
         """The lines a person reads: one per row, then the counts."""
         out = [
-            f"第{line.number}行  {line.verdict}  {line.key}"
+            (f"第{line.number}{self.unit}" if line.number else "文件外")
+            + f"  {line.verdict}  {line.key}"
             + (f"  {line.detail}" if line.detail else "")
             for line in self.lines
         ]
         counts = {v: sum(1 for line in self.lines if line.verdict is v) for v in Verdict}
-        out.append("，".join(f"{v} {n}" for v, n in counts.items()))
-        return out
+        shown = {v: n for v, n in counts.items() if n or v is not Verdict.RETIRE}
+        out.append("，".join(f"{v} {n}" for v, n in shown.items()))
+        return out + self.notes
 
 
 def diff(before: dict[str, Any], after: dict[str, Any], names: dict[str, str]) -> str:

@@ -59,6 +59,8 @@ class Grid(Model):
     community_id: int | None
     # GeoJSON geometry in WGS-84; the spatial index is built in memory from these.
     geometry: fields.Field[dict[str, Any]] = fields.JSONField()
+    # A grid a re-import left out: it keeps its cases and gets no new ones (no point falls in it).
+    retired_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

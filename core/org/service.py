@@ -7,14 +7,14 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from shapely.geometry import mapping, shape
+from shapely.geometry import shape
 from tortoise import timezone
 from tortoise.functions import Count, Max
 from tortoise.transactions import in_transaction
 
 from core.audit.service import Actor, record, record_change
 from core.errors import Conflict, NotFound, ValidationFailed, field_error
-from core.geo import CoordSystem, GridFeature, GridHit, GridIndex, GridShape, to_wgs84
+from core.geo import CoordSystem, GridHit, GridIndex, GridShape, to_wgs84
 from core.org.models import Department, DepartmentKind, Grid, GridAssignment
 
 # Another process may import grids: look at the table at most this often.
@@ -47,13 +47,14 @@ class GridCache:
         """Rebuild the index if the grid table changed since the last build."""
         async with self._lock:
             row = (
+                # Retiring a grid saves it: updated_at moves, and so does the version.
                 await Grid.annotate(n=Count("id"), last=Max("updated_at"))
                 .first()
                 .values("n", "last")
             )
             version = (int(row["n"] or 0), str(row["last"])) if row else (0, "")
             if force or version != self._version:
-                grids = await Grid.all().values(
+                grids = await Grid.filter(retired_at=None).values(
                     "id", "code", "geometry", "street_id", "community_id"
                 )
                 shapes = [GridShape(g["id"], g["code"], shape(g["geometry"])) for g in grids]
@@ -88,36 +89,9 @@ async def district(*, code: str, name: str) -> Department:
     return node
 
 
-async def _area(name: str, kind: DepartmentKind, parent: Department) -> Department:
-    code = f"{parent.code}/{name}"
-    node, _ = await Department.get_or_create(
-        code=code, defaults={"name": name, "kind": kind, "parent": parent}
-    )
-    return node
-
-
-async def import_grids(features: list[GridFeature], *, top: Department) -> tuple[int, int]:
-    """Create or update grids (and their streets and communities); return (created, updated)."""
-    created = updated = 0
-    async with in_transaction():
-        for feature in features:
-            street = await _area(feature.street, DepartmentKind.STREET, top)
-            community = await _area(feature.community, DepartmentKind.COMMUNITY, street)
-            values: dict[str, Any] = {
-                "name": feature.name,
-                "street": street,
-                "community": community,
-                "geometry": mapping(feature.polygon),
-            }
-            _, was_created = await Grid.update_or_create(defaults=values, code=feature.code)
-            created += was_created
-            updated += not was_created
-    return created, updated
-
-
 async def assign_inspector(*, staff_id: int, grid_codes: list[str]) -> int:
     """Give an inspector these grids; return how many assignments are new."""
-    grids = await Grid.filter(code__in=grid_codes).values_list("id", "code")
+    grids = await Grid.filter(code__in=grid_codes, retired_at=None).values_list("id", "code")
     missing = sorted(set(grid_codes) - {c for _, c in grids})
     if missing:
         raise ValidationFailed(

@@ -104,9 +104,9 @@ async def retire_department(request: web.Request, call: Call) -> DepartmentOut:
 @routes.get("/api/v1/grids")
 @endpoint(roles=ANY_STAFF, summary="单元网格（GeoJSON）", response=GridCollection, tags=["org"])
 async def grids(request: web.Request, call: Call) -> GridCollection:
-    """List grids as a GeoJSON FeatureCollection in WGS-84."""
+    """List the grids in force (not the retired) as a GeoJSON FeatureCollection in WGS-84."""
     rows = (
-        await Grid.all()
+        await Grid.filter(retired_at=None)
         .order_by("code")
         .values("id", "code", "name", "street_id", "community_id", "geometry")
     )

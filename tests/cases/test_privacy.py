@@ -301,3 +301,35 @@ async def test_a_masked_number_cannot_be_found_by_searching_for_it(city: City) -
         headers=await city.login("dispatcher"),
     )
     assert "垃圾" not in (await export.read()).decode("utf-8-sig")
+
+
+async def test_every_screen_showing_a_number_or_an_original_in_full_is_on_record(
+    city: City,
+) -> None:
+    """The audit log says who saw a reporter's phone number or a photo's original, when, and
+    on which case: never the number itself. A masked screen is no such read."""
+    from core.audit.models import AuditEntry
+
+    citizen = await city.citizen("caller", phone=A_PHONE)
+    photo = await _upload(city, citizen, (20, 40, 60))
+    status, out = await city.report(citizen, await city.point(2), "路灯不亮", attachments=[photo])
+    assert status == 201, out
+    cid = out["case"]["id"]
+    [report] = (await city.detail(cid, "dispatcher"))["reports"]
+    assert report["reporter_phone"] == "138****5678"
+    assert not await AuditEntry.filter(action__startswith="read.").exists()
+
+    assert (await city.detail(cid, "acceptor"))["reports"][0]["reporter_phone"] == A_PHONE
+    r = await city.client.get(
+        f"/api/v1/cases/{cid}/media/{photo}/original", headers=await city.login("acceptor")
+    )
+    assert r.status == 200
+    rows = await AuditEntry.filter(action__startswith="read.").order_by("id")
+    acceptor = await city.staff_id("acceptor")
+    assert [(e.action, e.actor_id, e.target, e.target_id, e.after) for e in rows] == [
+        ("read.phone", acceptor, "case", str(cid), {"ids": [report["id"]]}),
+        ("read.original", acceptor, "case", str(cid), {"ids": [photo]}),
+    ]
+    status, log = await city.get("/api/v1/audit", "admin", action="read.")
+    assert status == 200 and [e["action"] for e in log["items"]] == ["read.original", "read.phone"]
+    assert A_PHONE not in _text(log)

@@ -48,6 +48,12 @@ async def test_a_rule_changed_through_the_api_dispatches_the_next_report(city: C
     assert entry.before and entry.after
     assert (entry.before["department"], entry.after["department"]) == ("HW", "SZ")
     assert set(entry.after) == {"department", "limits", "reviewed"}  # the changed fields only
+    # What each department owns follows: 暴露垃圾 is 市政's now, no longer 环卫's.
+    _, owned = await city.get(RULES, "shift_lead", department="SZ")
+    assert GARBAGE in [i["code"] for i in owned["items"]]
+    assert {i["rules"]["department"] for i in owned["items"]} == {"SZ"}
+    _, owned = await city.get(RULES, "shift_lead", department="HW")
+    assert owned["items"] and GARBAGE not in [i["code"] for i in owned["items"]]
 
 
 async def test_bad_rules_are_refused_and_change_nothing(city: City) -> None:

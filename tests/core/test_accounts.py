@@ -3,6 +3,7 @@ passwords, the change they force, disable and enable, unlock, inspectors' grids,
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -182,6 +183,10 @@ async def test_an_edit_is_checked_like_a_creation_and_audited_field_by_field(
     entry = await AuditEntry.get(action="staff.update")
     assert entry.before == {"roles": ["dispatcher"], "department_id": None, "phone": None}
     assert entry.after == {"roles": ["handler"], "department_id": hw.id, "phone": "13900001111"}
+    listed = await (await client.get(STAFF, headers=admin)).json()
+    assert "13900001111" in json.dumps(listed)  # admins read staff numbers in full: on record
+    [read] = await AuditEntry.filter(action="read.phone")
+    assert (read.target, read.after) == ("staff", {"ids": [staff.id]})
     old = await Department.create(code="OLD", name="旧部门", kind=DepartmentKind.DEPARTMENT)
     await client.post(f"/api/v1/departments/{old.id}/retire", headers=admin)
     resp = await client.patch(path, json={"department_id": old.id}, headers=admin)

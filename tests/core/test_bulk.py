@@ -146,7 +146,9 @@ async def test_a_city_is_set_up_from_an_empty_database(
     assert set(passwords) == {"lead1", "disp1", "hw1", "xj1"}
 
     # Grids, then who walks them: a grid code of the wrong length is refused.
-    assert _cli(env, "import-grids", str(_grids(tmp_path))).returncode == 0
+    done = _cli(env, "import", "grids", str(_grids(tmp_path)))
+    assert done.returncode == 0 and "新建街道 八大关街道" in done.stdout, done.stdout
+    assert _cli(env, "import", "grids", str(_grids(tmp_path)), "--apply").returncode == 0
     walks = [["xj1", GRID_1, "是"], ["xj1", GRID_2, "否"]]
     template = _template(env, "grid-assignments", tmp_path)
     done = _cli(

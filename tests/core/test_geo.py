@@ -1,14 +1,12 @@
-"""Coordinate conversion, distance, grid lookup and grid GeoJSON parsing."""
+"""Coordinate conversion, distance and grid lookup."""
 
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import pytest
 from shapely.geometry import MultiPolygon, Polygon
 
-from core.errors import ValidationFailed
 from core.geo import (
     CoordSystem,
     GridHit,
@@ -20,7 +18,6 @@ from core.geo import (
     from_wgs84,
     gcj02_to_bd09,
     gcj02_to_wgs84,
-    parse_grid_features,
     to_wgs84,
     wgs84_to_bd09,
     wgs84_to_gcj02,
@@ -330,131 +327,3 @@ def test_nearest_prefers_distance_over_code(index: GridIndex) -> None:
 
 def test_nearest_returns_covering_grid_first(index: GridIndex) -> None:
     assert index.nearest(118.25, 39.25, 1000.0) == hit(ISLAND)
-
-
-# --- GeoJSON parsing --------------------------------------------------------------------------
-
-
-def feature(code: Any = "110101001001001", geometry: Any = None, **props: Any) -> dict[str, Any]:
-    properties = {"code": code, "street": "东华门街道", "community": "多福巷社区", **props}
-    if geometry is None:
-        geometry = {"type": "Polygon", "coordinates": [as_lists(square(116.0, 39.0, 116.5, 39.5))]}
-    return {"type": "Feature", "properties": properties, "geometry": geometry}
-
-
-def collection(*features: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "FeatureCollection", "features": list(features)}
-
-
-def as_lists(ring: list[tuple[float, float]]) -> list[list[float]]:
-    return [list(p) for p in ring]
-
-
-def test_parse_happy_path() -> None:
-    holed = {
-        "type": "Polygon",
-        "coordinates": [
-            # An altitude in a position is allowed and dropped.
-            [[118.0, 39.0, 45.0], *as_lists(square(118.0, 39.0, 118.5, 39.5))[1:]],
-            as_lists(square(118.2, 39.2, 118.3, 39.3)),
-        ],
-    }
-    split = {
-        "type": "MultiPolygon",
-        "coordinates": [
-            [as_lists(square(120.0, 39.0, 120.1, 39.1))],
-            [as_lists(square(120.2, 39.0, 120.3, 39.1))],
-        ],
-    }
-    parsed = parse_grid_features(
-        collection(
-            feature(name="故宫东网格", street=" 东华门街道 "),
-            feature("110101001002001", holed),
-            feature("110101001004001", split),
-        )
-    )
-    assert [f.code for f in parsed] == ["110101001001001", "110101001002001", "110101001004001"]
-    assert parsed[0].name == "故宫东网格"
-    assert parsed[0].street == "东华门街道"
-    assert parsed[1].name == "110101001002001"  # no name: the code stands in
-    assert parsed[1].community == "多福巷社区"
-    assert parsed[0].polygon.equals(WEST.polygon)
-    assert parsed[1].polygon.equals(RING.polygon)
-    assert parsed[2].polygon.equals(SPLIT.polygon)
-    # The parsed shapes work in the index, holes included.
-    index = GridIndex(GridShape(i, f.code, f.polygon) for i, f in enumerate(parsed))
-    assert index.locate(118.25, 39.25) is None
-    assert index.locate(120.25, 39.05) == GridHit(2, "110101001004001")
-
-
-def test_parse_converts_gcj02_vertices_to_wgs84() -> None:
-    wgs, gcj, _ = GCOORD_CITIES["郑州"]  # a published pair as one vertex
-    x, y = gcj
-    ring = [[x, y], [x + 0.01, y], [x + 0.01, y + 0.01], [x, y + 0.01], [x, y]]
-    geometry = {"type": "Polygon", "coordinates": [ring]}
-    [grid] = parse_grid_features(collection(feature(geometry=geometry)), crs=CoordSystem.GCJ02)
-    first = grid.polygon.exterior.coords[0]
-    assert metres(first, wgs) < 1.0
-    [raw] = parse_grid_features(collection(feature(geometry=geometry)))
-    assert raw.polygon.exterior.coords[0] == (x, y)  # WGS-84 by default: untouched
-
-
-def polygon(*rings: list[Any]) -> dict[str, Any]:
-    return {"type": "Polygon", "coordinates": list(rings)}
-
-
-BOWTIE = polygon([[116, 39], [117, 40], [117, 39], [116, 40], [116, 39]])
-TOO_SHORT = polygon([[116, 39], [117, 39], [116, 39]])
-LAT_LON_SWAPPED = polygon([[lat, lon] for lon, lat in square(116.0, 39.0, 116.5, 39.5)])
-TEXT_NUMBER = polygon([["116", 39], [117, 39], [117, 40], [116, 39]])
-
-
-@pytest.mark.parametrize(
-    ("bad", "detail_part"),
-    [
-        (feature(code=None), "missing property 'code'"),
-        (feature("11010100100100"), "has 14 characters, expected 15"),
-        (feature("1101010010010011"), "has 16 characters, expected 15"),
-        (feature("11010100100100A"), "must be 15 digits"),
-        (feature("١١٠١٠١٠٠١٠٠١٠٠١"), "must be 15 digits"),  # Arabic-Indic digits
-        (feature(110101001001009), "must be a string"),
-        (feature(geometry={"type": "Point", "coordinates": [116, 39]}), "geometry is Point"),
-        (feature(geometry={"type": "LineString", "coordinates": []}), "expected Polygon"),
-        ({"type": "Feature", "properties": {"code": "110101001001009"}}, "geometry is missing"),
-        (feature(geometry=BOWTIE), "Self-intersection"),
-        (feature(geometry=TOO_SHORT), "at least 4 positions"),
-        (feature(geometry=LAT_LON_SWAPPED), "not [lon, lat]"),
-        (feature(geometry=TEXT_NUMBER), "bad position"),
-        (feature(geometry=polygon()), "at least one ring"),
-        (feature(geometry={"type": "MultiPolygon", "coordinates": []}), "at least one polygon"),
-        (feature(geometry=polygon([[116, 39], [True, 39], [117, 40], [116, 39]])), "bad position"),
-        (feature(street=""), "'street'"),
-        (feature(street="   "), "'street'"),
-        (feature(community=None), "'community'"),
-        (feature(name=7), "'name'"),
-        (feature("110101001001001"), "duplicate code 110101001001001, first used by features[0]"),
-        ("not a feature", "not a GeoJSON Feature"),
-    ],
-)
-def test_parse_rejects_bad_feature_naming_its_index(bad: Any, detail_part: str) -> None:
-    good = feature("110101001001001")
-    with pytest.raises(ValidationFailed) as caught:
-        parse_grid_features(collection(good, bad))
-    err = caught.value
-    assert err.detail.startswith("features[1]: "), err.detail
-    assert detail_part in err.detail
-    assert err.extra == {"feature_index": 1}
-    assert err.message.startswith("第 2 个要素：")
-
-
-@pytest.mark.parametrize(
-    "data",
-    [
-        {"type": "Feature", "features": []},
-        {"type": "FeatureCollection"},
-        {"type": "FeatureCollection", "features": {}},
-    ],
-)
-def test_parse_rejects_what_is_not_a_feature_collection(data: dict[str, Any]) -> None:
-    with pytest.raises(ValidationFailed, match="FeatureCollection"):
-        parse_grid_features(data)

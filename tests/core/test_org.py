@@ -75,11 +75,18 @@ def test_import_grids_creates_then_updates(
         _square("330100901001002", "二号网格", MIDDLE, EAST),
     )
     assert main(["import-grids", _write(path, a, b)]) == 0
-    assert capsys.readouterr().out.strip() == "imported 2 grids: 2 new, 0 updated"
+    said = capsys.readouterr().out.splitlines()
+    assert said[-2:] == ["新增 2，修改 0，不变 0，拒绝 0", "已写入 2 项（审计日志已记录）。"]
 
     a["properties"]["name"] = "一号网格（调整后）"
     assert main(["import-grids", _write(path, a, b)]) == 0
-    assert capsys.readouterr().out.strip() == "imported 2 grids: 0 new, 2 updated"
+    said = capsys.readouterr().out.splitlines()
+    assert said[0].split("  ")[1:] == [
+        "修改",
+        "330100901001001 一号网格（调整后）",
+        "网格名称：一号网格 → 一号网格（调整后）",
+    ]
+    assert said[-2] == "新增 0，修改 1，不变 1，拒绝 0"
 
     grids, areas = _stored(cli_env)
     assert set(grids) == {"330100901001001", "330100901001002"}
@@ -93,7 +100,7 @@ def test_import_grids_converts_gcj02_to_wgs84(
 ) -> None:
     path = _write(tmp_path / "gcj.geojson", _square("330100901001001", "一号网格", WEST, MIDDLE))
     assert main(["import-grids", path, "--crs", "gcj02"]) == 0
-    assert "1 new" in capsys.readouterr().out
+    assert "新增 1" in capsys.readouterr().out
     grids, _ = _stored(cli_env)
     corner = shape(grids["330100901001001"]["geometry"]).exterior.coords[0]
     expected = gcj02_to_wgs84(WEST, SOUTH)
@@ -106,13 +113,13 @@ def test_import_grids_refuses_a_bad_code_and_names_the_feature(
 ) -> None:
     good = _square("330100901001002", "二号网格", MIDDLE, EAST)
     path = _write(tmp_path / "bad.geojson", _square("33010090100100", "短编码", WEST, MIDDLE), good)
-    assert main(["import-grids", path]) == 1
+    assert main(["import-grids", path]) == 2
     captured = capsys.readouterr()
-    assert "第 1 个要素" in captured.err
-    assert "features[0]" in captured.err
-    assert "15" in captured.err
-    assert "imported" not in captured.out
-    assert _stored(cli_env) == ({}, [])  # nothing half-imported
+    assert captured.out.splitlines()[0] == (
+        "第1个要素  拒绝  33010090100100  网格编码 33010090100100 长度为 14 位，应为 15 位"
+    )
+    assert "有 1 项被拒绝：未写入任何内容" in captured.err
+    assert _stored(cli_env) == ({}, [])  # nothing half-imported, the good one neither
 
 
 def test_import_grids_names_a_missing_file(
@@ -120,7 +127,7 @@ def test_import_grids_names_a_missing_file(
 ) -> None:
     assert main(["import-grids", str(tmp_path / "missing.geojson")]) == 1
     err = capsys.readouterr().err
-    assert "无法读取文件" in err
+    assert "文件不存在" in err
     assert "missing.geojson" in err
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.audit.models import AuditEntry
+from core.auth.models import Staff
 from core.jobs.models import OutboxItem
 from survey.const import SurveyStatus
 from survey.models import Survey, SurveyAttempt
@@ -102,6 +104,13 @@ async def test_a_phone_only_reporter_gets_an_agents_callback_task(town: Town) ->
     )
     _, seen = await town.city.get("/api/v1/surveys", "acceptor", case_id=cid)
     assert seen["items"][0]["phone"] == "139****5678"  # the acceptor does not call back
+    # The agent's screen showed the number in full: on record (the acceptor's did not).
+    [read] = await AuditEntry.filter(action="read.phone")
+    assert (read.target, read.after, read.actor_id) == (
+        "survey",
+        {"ids": [task["id"]]},
+        (await Staff.get(username="agent")).id,
+    )
 
     agent = await town.city.login("agent")
     url = f"/api/v1/surveys/{task['id']}/call"
