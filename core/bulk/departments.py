@@ -7,11 +7,11 @@ from typing import Any, Final
 
 from tortoise.transactions import in_transaction
 
-from core.audit.service import Actor, record, record_change
+from core.audit.service import Actor, record_change
 from core.bulk.plan import Plan, Verdict, diff
 from core.bulk.tables import Column, Row
 from core.org.models import Department, DepartmentKind
-from core.org.service import KIND_NAMES, PARENT_KINDS, department_record
+from core.org.service import KIND_NAMES, PARENT_KINDS, add_department, department_record
 
 COLUMNS: Final = (
     Column("code", "编码", True, "部门或区域的编码（字母、数字、_ . -，最长32位），导入后不变"),
@@ -160,14 +160,7 @@ async def _write(code: str, values: dict[str, Any], ids: dict[str, int], actor: 
     fields["parent_id"] = ids.get(values["parent"]) if values["parent"] else None
     dep = await Department.get_or_none(code=code)
     if dep is None:
-        dep = await Department.create(code=code, **fields)
-        await record(
-            actor=actor,
-            action="department.create",
-            target="department",
-            target_id=dep.id,
-            after=department_record(dep),
-        )
+        await add_department(actor=actor, code=code, **fields)
         return
     before = department_record(dep)
     fields.pop("kind")

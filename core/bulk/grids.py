@@ -22,6 +22,7 @@ from core.audit.service import Actor, record, record_change
 from core.bulk.gridfiles import GridFeature, GridFile
 from core.bulk.plan import Plan, Verdict, diff
 from core.org.models import Department, DepartmentKind, Grid, GridAssignment
+from core.org.service import add_department
 from core.packages import holds
 
 AREA_KINDS: Final = (DepartmentKind.DISTRICT, DepartmentKind.STREET, DepartmentKind.COMMUNITY)
@@ -176,7 +177,7 @@ async def plan(file: GridFile, *, top: str, replace: bool) -> Plan:
         verdict = Verdict.UPDATE if text else Verdict.SAME
         out.add(item.number, verdict, label, "；".join(text), **values)
     out.lines.sort(key=lambda line: line.number)
-    named = {i.feature.code for i in file.items if i.feature} | {i.key for i in file.items}
+    named = {i.key for i in file.items}  # a parsed feature's key is its code
     gone = [g for c, g in sorted(grids.items()) if c not in named and g.retired_at is None]
     await _leaving(out, gone, replace)
     return out
@@ -220,7 +221,7 @@ async def apply(file: GridFile, *, top: str, top_name: str, replace: bool, actor
         codes = {i: c for c, i in ids.items()}
         for line in done.writes():
             if line.verdict is Verdict.RETIRE:
-                await _retire(line.values["grid_id"], codes, actor)
+                await _retire(line.values["grid_id"], actor)
             else:
                 await _write(line.values, ids, codes, actor)
     return done
@@ -241,16 +242,7 @@ async def _areas(done: Plan, top_name: str, actor: Actor) -> dict[str, int]:
 async def _create(
     code: str, name: str, kind: DepartmentKind, parent_id: int | None, actor: Actor
 ) -> int:
-    from core.org.service import department_record
-
-    dep = await Department.create(code=code, name=name, kind=kind, parent_id=parent_id)
-    await record(
-        actor=actor,
-        action="department.create",
-        target="department",
-        target_id=dep.id,
-        after=department_record(dep),
-    )
+    dep = await add_department(actor=actor, code=code, name=name, kind=kind, parent_id=parent_id)
     return dep.id
 
 
@@ -289,16 +281,10 @@ async def _write(
     )
 
 
-async def _retire(grid_id: int, codes: dict[int, str], actor: Actor) -> None:
-    from core.auth.models import Staff
-
+async def _retire(grid_id: int, actor: Actor) -> None:
     grid = await Grid.get(id=grid_id)
-    walkers = await GridAssignment.filter(grid_id=grid_id).values_list("staff_id", flat=True)
-    names = (
-        await Staff.filter(id__in=list(walkers))
-        .order_by("username")
-        .values_list("username", flat=True)
-    )
+    walkers = GridAssignment.filter(grid_id=grid_id).order_by("staff__username")
+    names = await walkers.values_list("staff__username", flat=True)
     await GridAssignment.filter(grid_id=grid_id).delete()
     grid.retired_at = timezone.now()
     await grid.save(update_fields=["retired_at", "updated_at"])

@@ -213,7 +213,8 @@ async def create_department(
     parent = await _parent(parent_id)
     await _check_parent(kind, parent, None)
     async with in_transaction():
-        dep = await Department.create(
+        return await add_department(
+            actor=actor,
             code=code,
             name=name,
             kind=kind,
@@ -221,13 +222,18 @@ async def create_department(
             contact_name=contact_name,
             contact_phone=contact_phone,
         )
-        await record(
-            actor=actor,
-            action="department.create",
-            target="department",
-            target_id=dep.id,
-            after=department_record(dep),
-        )
+
+
+async def add_department(*, actor: Actor, **fields: Any) -> Department:
+    """Write a new node and its audit row (the caller checked it and holds the transaction)."""
+    dep = await Department.create(**fields)
+    await record(
+        actor=actor,
+        action="department.create",
+        target="department",
+        target_id=dep.id,
+        after=department_record(dep),
+    )
     return dep
 
 
