@@ -19,6 +19,7 @@ from cases.deps import configure as _configure_deps
 from cases.errors import CaseChanged, InvalidTransition
 from cases.events import event_name, on
 from cases.intake import IntakeResult, source_of, submit
+from cases.lists import page as case_page
 from cases.public import citizen_reporters, open_near
 from cases.schemas import (
     ActionIn,
@@ -43,7 +44,6 @@ from cases.schemas import (
     StaffNotice,
 )
 from cases.service import case_view, citizen_viewer, sees_photo
-from cases.service import page as case_page
 from cases.states import TRANSITIONS, allowed_actions, transition
 from cases.states import apply_in_transaction as transition_in_transaction
 from core.media.access import add_media_access

@@ -310,7 +310,9 @@ class CaseDetail(CaseOut):
     tasks: list[TaskOut]
 
 
-class CaseQuery(BaseModel):
+class CaseFilter(BaseModel):
+    """The filters and the order of a case list or an export."""
+
     model_config = ConfigDict(extra="forbid")
 
     status: list[str] | str | None = None  # each checked against CaseStatus before any query
@@ -328,20 +330,30 @@ class CaseQuery(BaseModel):
     sort: Literal[
         "created_at", "-created_at", "deadline_at", "-deadline_at", "number", "-number"
     ] = "-created_at"
-    page: int = Field(1, ge=1, le=100_000)
+
+
+class CaseQuery(CaseFilter):
+    page: int = Field(1, ge=1, le=100_000, description="offset paging, 10,000 rows deep at most")
     page_size: int = Field(50, ge=1, le=200)
+    cursor: str | None = Field(
+        None, max_length=200, description="the next_cursor of the page before: any depth"
+    )
 
 
-class ExportQuery(CaseQuery):
+class ExportQuery(CaseFilter):
     format: Literal["csv", "xlsx"] = "csv"
-    page_size: int = Field(10_000, ge=1, le=50_000)
+    page_size: int | None = Field(
+        None, ge=1, le=10_000_000, description="at most this many rows; without it every row"
+    )
 
 
 class CasePage(BaseModel):
     items: list[CaseOut]
-    total: int
+    total: int = Field(description="exact when total_exact, else PostgreSQL's estimate")
+    total_exact: bool = Field(description="false past 10,000 matching rows on PostgreSQL")
     page: int
     page_size: int
+    next_cursor: str | None = Field(None, description="the cursor of the next page; null: last")
 
 
 class TaskList(BaseModel):

@@ -6,7 +6,6 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any, Final
 
-from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from cases import clock, public, sla
@@ -18,8 +17,6 @@ from cases.schemas import (
     AttachmentOut,
     CaseDetail,
     CaseOut,
-    CasePage,
-    CaseQuery,
     CaseView,
     EventOut,
     ReportOut,
@@ -30,12 +27,11 @@ from core.auth.const import CITIZEN, Role
 from core.auth.models import Citizen
 from core.auth.scope import restrict
 from core.auth.service import Principal
-from core.errors import NotFound, ValidationFailed
+from core.errors import NotFound
 from core.media.models import MediaObject
 from core.media.service import public_url, thumb_url
 from core.org.models import Department
-from core.privacy import holds_digits, mask_personal, mask_phone
-from core.timeutil import utc
+from core.privacy import mask_personal, mask_phone
 
 # Roles that call reporters back see their phone numbers in full.
 CALLS_BACK = frozenset({Role.ACCEPTOR, Role.AGENT, Role.SHIFT_LEAD})
@@ -116,78 +112,6 @@ def case_out(case: Case, deps: Deps, now: dt.datetime) -> CaseOut:
         handled_at=case.handled_at,
         closed_at=case.closed_at,
     )
-
-
-def _light_filter(light: Light, at: dt.datetime) -> Q:
-    now = utc(at)
-    if light == Light.RED:
-        return Q(deadline_at__lt=now)
-    if light == Light.YELLOW:
-        return Q(warn_at__lte=now, deadline_at__gte=now)
-    if light == Light.GREEN:
-        return Q(warn_at__gt=now)
-    return Q(deadline_at__isnull=True)
-
-
-def filtered(  # noqa: C901  (one line per filter)
-    query: QuerySet[Case], q: CaseQuery, now: dt.datetime, *, numbers: bool = True
-) -> QuerySet[Case]:
-    """The filters of a list or an export; `numbers` is whether the reader sees typed-in phone
-    and 身份证 numbers unmasked (a reader who does not cannot find them by searching either)."""
-    """Apply the list filters of a CaseQuery."""
-    if q.status:
-        statuses = q.status if isinstance(q.status, list) else q.status.split(",")
-        unknown = [s for s in statuses if s not in CaseStatus.__members__.values()]
-        if unknown:
-            raise ValidationFailed(
-                f"{len(unknown)} unknown status value(s)",  # the field, never the value
-                message="状态取值不正确",
-                extra={"fields": [{"field": "status", "message": "取值不正确"}]},
-            )
-        query = query.filter(status__in=statuses)
-    if q.light is not None:
-        query = query.filter(_light_filter(q.light, now))
-    if q.category:
-        query = query.filter(category_code=q.category)
-    if q.department_id is not None:
-        query = query.filter(department_id=q.department_id)
-    if q.grid_id is not None:
-        query = query.filter(grid_id=q.grid_id)
-    if q.street_id is not None:
-        query = query.filter(street_id=q.street_id)
-    if q.source is not None:
-        query = query.filter(source=q.source)
-    if q.created_from is not None:
-        query = query.filter(created_at__gte=utc(q.created_from))
-    if q.created_to is not None:
-        query = query.filter(created_at__lt=utc(q.created_to))
-    if q.overdue is not None:
-        overdue = Q(overdue=True) | Q(deadline_at__lt=utc(now))
-        query = query.filter(overdue) if q.overdue else query.exclude(overdue)
-    if q.q:
-        text = q.q.strip()
-        if numbers or not holds_digits(text):
-            query = query.filter(
-                Q(number__icontains=text)
-                | Q(description__icontains=text)
-                | Q(address__icontains=text)
-            )
-        else:  # the digits may be the hidden middle of a masked number: case numbers only
-            query = query.filter(number__icontains=text)
-    return query.order_by(q.sort, "-id")
-
-
-async def page(who: Principal, q: CaseQuery, deps: Deps) -> CasePage:
-    """One page of the cases the caller may see, with the total."""
-    now = deps.now()
-    query = filtered(visible(who), q, now, numbers=reads_numbers(who))
-    rows = await query.offset((q.page - 1) * q.page_size).limit(q.page_size)
-    text = text_for(who)
-    items = [shown_case(case_out(c, deps, now), text) for c in rows]
-    if who.kind == CITIZEN:
-        mine = await public.own_reports(who.person, [c.id for c in rows])
-        items = [public.case_for_citizen(i, mine.get(i.id, ("", set()))[0]) for i in items]
-    return CasePage(items=items, total=await query.count(), page=q.page, page_size=q.page_size)
 
 
 async def sees_photo(who: Principal, media_id: int) -> bool:

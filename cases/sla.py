@@ -64,6 +64,12 @@ def light(cal: WorkCalendar, clock: Clock | None, now: dt.datetime) -> Light:
     """Green below 80 % of the limit, yellow to 100 %, red beyond; none when stopped (挂账)."""
     if clock is None or clock.limit_s <= 0 or clock.started_at is None:
         return Light.NONE
+    if clock.warn_at is not None and clock.deadline_at is not None:
+        # The instants stored with the clock say it without walking the calendar (a page of
+        # a list reads fifty of them), and they are what the light filter of a list compares.
+        if now < clock.warn_at:
+            return Light.GREEN
+        return Light.YELLOW if now <= clock.deadline_at else Light.RED
     share = used(cal, clock, now) / clock.limit_s
     if share < GREEN_BELOW:
         return Light.GREEN

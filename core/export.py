@@ -58,11 +58,19 @@ def render(
     """Render a table as CSV or XLSX; return the bytes and the content type."""
     if fmt == "xlsx":
         return _xlsx(header, table, sheet), XLSX_TYPE
+    return csv_chunk(table, header=header), "text/csv"
+
+
+def csv_chunk(table: Sequence[Sequence[Cell]], *, header: Sequence[str] | None = None) -> bytes:
+    """CSV lines of a table, for a file written piece by piece; the first piece carries the
+    header and the byte-order mark that makes Excel read UTF-8."""
     text = io.StringIO()
     writer = csv.writer(text)
-    writer.writerow(header)
+    if header is not None:
+        text.write("\ufeff")
+        writer.writerow(header)
     writer.writerows([[_text(c) for c in line] for line in table])
-    return ("\ufeff" + text.getvalue()).encode("utf-8"), "text/csv"
+    return text.getvalue().encode("utf-8")
 
 
 def _xlsx(header: Sequence[str], table: Sequence[Sequence[Cell]], title: str) -> bytes:

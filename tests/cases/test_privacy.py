@@ -292,7 +292,7 @@ async def test_a_masked_number_cannot_be_found_by_searching_for_it(city: City) -
         assert await found("acceptor", probe) == 1, probe  # who calls back finds it
     # What a dispatcher searches for still works: the case number, words, a short house number.
     assert await found("dispatcher", number) == 1
-    assert await found("dispatcher", number[-6:]) == 1
+    assert await found("dispatcher", number[:-2]) == 1  # case numbers match by prefix
     assert await found("dispatcher", "垃圾") == 1
     assert await found("dispatcher", "12号") == 1
     export = await city.client.get(
