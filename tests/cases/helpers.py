@@ -272,3 +272,29 @@ async def inspector_report(
     result = await submit(draft, deps=deps)
     assert result.case.status == CaseStatus.DISPATCHED
     return await Case.get(id=result.case.id)
+
+
+async def history(
+    count: int, *, text: str = "历史案件", street_id: int | None = None, numbered: bool = True
+) -> list[int]:
+    """`count` closed cases of past years written straight into the table, oldest first, a
+    minute apart (a district's history; the lists read them as they read any case)."""
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(days=400)
+    batch = uuid.uuid4().hex[:6]  # numbers unique across calls
+    rows = [
+        Case(
+            source=Source.WEB,
+            status=CaseStatus.CLOSED,
+            description=f"{text}{i}",
+            number=f"H{batch}{i:07d}" if numbered else None,
+            street_id=street_id,
+            created_at=start + dt.timedelta(minutes=i),
+            closed_at=start + dt.timedelta(minutes=i, days=2),
+        )
+        for i in range(count)
+    ]
+    await Case.bulk_create(rows, batch_size=2000)
+    made = Case.filter(
+        status=CaseStatus.CLOSED, created_at__gte=start, description__startswith=text
+    )
+    return [int(str(i)) for i in await made.order_by("created_at").values_list("id", flat=True)]

@@ -21,9 +21,11 @@ from cases import (
     Reporter,
     Source,
     deps_of,
+    sla,
     submit,
     transition,
 )
+from cases.clock import clock_of
 from cases.const import Light, Urgency
 from cases.jobs import mark_overdue_now
 from cases.models import Case, CaseEvent
@@ -186,6 +188,19 @@ async def test_the_light_turns_yellow_then_red_as_time_passes(town: Town) -> Non
     assert light(MONDAY_5PM) == Light.YELLOW
     assert light(at(11, 23, 17, 1)) == Light.RED
     assert light(at(11, 23, 18)) == Light.RED
+
+
+async def test_the_stored_instants_give_the_light_the_calendar_gives(town: Town) -> None:
+    """A list shows fifty lights a page from warn_at and deadline_at; walking the working-time
+    calendar from the stage's start must give the same colour at every instant."""
+    case = await town.dispatched(FRIDAY_5PM)
+    stored = clock_of(case)
+    assert stored is not None and stored.warn_at and stored.deadline_at
+    walked = dataclasses.replace(stored, warn_at=None, deadline_at=None)
+    now = FRIDAY_5PM
+    while now < at(11, 24, 12):
+        assert sla.light(town.calendar, stored, now) == sla.light(town.calendar, walked, now), now
+        now += dt.timedelta(minutes=7)
 
 
 async def test_suspension_stops_the_clock_and_resume_gives_back_the_rest(town: Town) -> None:
