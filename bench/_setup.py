@@ -76,8 +76,11 @@ async def _pg_execute(dsn: str, sql: str) -> None:
 
 
 @contextlib.asynccontextmanager
-async def fresh_database(url: str | None, tmp: Path) -> AsyncIterator[Database]:
-    """A new, empty database: a temp SQLite file, or a new database on the PostgreSQL server."""
+async def fresh_database(
+    url: str | None, tmp: Path, *, keep: bool = False
+) -> AsyncIterator[Database]:
+    """A new, empty database: a temp SQLite file, or a new database on the PostgreSQL server
+    (dropped at the end unless `keep`)."""
     if url is None:
         path = tmp / "bench.sqlite3"
         yield Database("sqlite", f"sqlite://{path}", str(path))
@@ -90,7 +93,13 @@ async def fresh_database(url: str | None, tmp: Path) -> AsyncIterator[Database]:
     try:
         yield Database("postgres", _with_db(url, name), _with_db(admin, name), name)
     finally:
-        await _pg_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not keep:
+            await _pg_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def existing_database(url: str, name: str) -> Database:
+    """A database on the PostgreSQL server that an earlier run kept."""
+    return Database("postgres", _with_db(url, name), _with_db(_asyncpg_dsn(url), name), name)
 
 
 async def migrate_and_seed(db: Database, media: Path) -> dict[str, str]:
