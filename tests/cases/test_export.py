@@ -137,7 +137,7 @@ async def test_an_xlsx_past_its_limit_is_refused_not_cut(city: City) -> None:
     assert (r.status, err["code"]) == (422, "export_too_large")
     assert "CSV" in err["message"]
     # Asked for fewer rows, it is built.
-    params = {"format": "xlsx", "page_size": 3}
+    params: dict[str, str | int] = {"format": "xlsx", "page_size": 3}
     r = await city.client.get("/api/v1/cases/export", params=params, headers=dispatcher)
     assert r.status == 200
     assert load_workbook(io.BytesIO(await r.read())).active.max_row == 1 + 3
