@@ -137,11 +137,11 @@ def filtered(
     *,
     now: dt.datetime,
     numbers: bool,
-    text_index: bool = True,
+    text: search.Mode = search.Mode.INDEX,
 ) -> QuerySet[Case]:
     """Apply the filters of a list or an export (not its order); `numbers` is whether the
     reader sees typed-in phone and 身份证 numbers unmasked (a reader who does not cannot find
-    them by searching either); `text_index` is search.matching's `indexed`."""
+    them by searching either); `text` is search.matching's `mode`."""
     if q.status:
         query = query.filter(status__in=_statuses(q))
     if q.light is not None:
@@ -167,9 +167,7 @@ def filtered(
     if q.q and q.q.strip():
         workflow = deps.policy.workflow
         chars = search.number_chars(workflow.case_number, deps.policy.city_code)
-        query = search.matching(
-            query, q.q.strip(), numbers=numbers, number_chars=chars, indexed=text_index
-        )
+        query = search.matching(query, q.q.strip(), numbers=numbers, number_chars=chars, mode=text)
     return query
 
 
@@ -266,15 +264,29 @@ async def listing(
 ) -> tuple[QuerySet[Case], int, bool]:
     """The cases of a list or an export, unordered, with their total and whether it is exact.
 
-    The capped count comes first: for a search it tells a common word (more than COUNT_CAP
-    matches) from a rare one, and a common word is read without the bigram index.
+    A search for a common word (PostgreSQL's estimate of the cases holding its bigrams is
+    past COUNT_CAP, or the capped count reaches it) is read without the bigram index, and its
+    total is the estimate: counting would read every match.
     """
-    query = filtered(visible(who), q, deps, now=now, numbers=reads_numbers(who))
-    count, exact = await total(query)
-    if q.q and count > COUNT_CAP:
-        numbers = reads_numbers(who)
-        query = filtered(visible(who), q, deps, now=now, numbers=numbers, text_index=False)
-    return query, count, exact
+    numbers = reads_numbers(who)
+
+    def query(text: search.Mode) -> QuerySet[Case]:
+        return filtered(visible(who), q, deps, now=now, numbers=numbers, text=text)
+
+    if q.q and search.indexable(q.q.strip()):
+        guess = await _estimate(query(search.Mode.PROBE))
+        if guess is not None and guess > COUNT_CAP:
+            return query(search.Mode.SCAN), guess, False
+        # The estimate was small, yet a word may be common: at most COUNT_CAP + 1 rows
+        # counted through the index say so, and then the estimate is known to be wrong.
+        found = query(search.Mode.INDEX)
+        counted = await count_upto(found, cap=COUNT_CAP)
+        if counted > COUNT_CAP:
+            return query(search.Mode.SCAN), counted, False
+        return found, counted, True
+    found = query(search.Mode.INDEX)
+    count, exact = await total(found)
+    return found, count, exact
 
 
 async def page(who: Principal, q: CaseQuery, deps: Deps) -> CasePage:

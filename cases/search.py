@@ -18,6 +18,7 @@ import datetime as dt
 import functools
 import re
 import string
+from enum import StrEnum
 
 from tortoise.connection import get_connection
 from tortoise.expressions import Q, RawSQL
@@ -63,8 +64,16 @@ def _tsquery(grams: list[str]) -> str:
     return _literal(" & ".join(lexemes)) + "::tsquery"
 
 
+class Mode(StrEnum):
+    """How a search reads the table on PostgreSQL (SQLite has one way: a substring test)."""
+
+    INDEX = "index"  # the bigram index, then the substring test on what it gives
+    SCAN = "scan"  # the substring test alone, along the list's own order
+    PROBE = "probe"  # the bigram condition alone: what the planner's estimate is asked of
+
+
 def _postgres(
-    query: QuerySet[Case], text: str, *, words: bool, number: bool, indexed: bool
+    query: QuerySet[Case], text: str, *, words: bool, number: bool, mode: Mode
 ) -> QuerySet[Case]:
     # One top-level AND per side: PostgreSQL then checks the cheap ILIKE on each row the
     # bigram index gave, and computes the bigrams of no row (an OR with the number would
@@ -73,12 +82,22 @@ def _postgres(
     if words:
         like = f'("case"."description" ILIKE {_like(text)} OR "case"."address" ILIKE {_like(text)})'
         grams = bigrams(text)
-        use = grams and indexed
-        conditions.append(f"{_BIGRAMS} @@ {_tsquery(grams)} AND {like}" if use else like)
+        if grams and mode == Mode.PROBE:
+            conditions.append(f"{_BIGRAMS} @@ {_tsquery(grams)}")
+        elif grams and mode == Mode.INDEX:
+            conditions.append(f"{_BIGRAMS} @@ {_tsquery(grams)} AND {like}")
+        else:
+            conditions.append(like)
     if number:
         conditions.append(f'"case"."number" LIKE {_like(text, prefix=True)}')
     condition = " OR ".join(f"({c})" for c in conditions) if conditions else "false"
     return query.annotate(text_hit=RawSQL(f"({condition})")).filter(text_hit=RawSQL("true"))
+
+
+def indexable(text: str) -> bool:
+    """Whether a search for text can go through the bigram index (PostgreSQL, 2+ characters)."""
+    dialect = get_connection("default").capabilities.dialect
+    return dialect == "postgres" and bool(bigrams(text))
 
 
 def matching(
@@ -87,25 +106,26 @@ def matching(
     *,
     numbers: bool,
     number_chars: frozenset[str],
-    indexed: bool = True,
+    mode: Mode = Mode.INDEX,
 ) -> QuerySet[Case]:
     """Cases whose number starts with text, or whose description or address holds it.
 
     `numbers`: whether the reader sees typed-in phone and 身份证 numbers; one who does not
     searches case numbers alone when the text holds digits (they may be a masked middle).
     `number_chars`: what a case number can hold; text with anything else is no number.
-    `indexed`: whether to go through the bigram index. For a common word it is faster not
-    to: the newest fifty matches are among the newest few hundred cases, while the index
-    gives every match, to be fetched and sorted. PostgreSQL cannot tell which case it is in
-    (it takes the bigrams and the substring test for independent, and guesses a handful of
-    rows), so lists.page decides from the capped count it makes anyway.
+    `mode`: for a common word it is faster not to use the index (Mode.SCAN): the newest
+    fifty matches are among the newest few hundred cases, while the index gives every
+    match, to be fetched and sorted. PostgreSQL cannot tell which case it is in when the
+    substring test stands beside the bigrams (it takes the two for independent and guesses a
+    handful of rows); asked of the bigrams alone (Mode.PROBE) its estimate is close, and
+    lists.listing decides from that.
     """
     if "\x00" in text:
         raise field_error("q", "NUL in q", "搜索内容含有无效字符")
     words = numbers or not holds_digits(text)
     number = set(text) <= number_chars
     if get_connection("default").capabilities.dialect == "postgres":
-        return _postgres(query, text, words=words, number=number, indexed=indexed)
+        return _postgres(query, text, words=words, number=number, mode=mode)
     found = [Q(number__startswith=text)] if number else []
     if words:
         found += [Q(description__icontains=text), Q(address__icontains=text)]
