@@ -17,7 +17,7 @@ from typing import Final
 
 from tortoise.queryset import QuerySet
 
-from cases import lists, service
+from cases import paging, service
 from cases.const import SOURCE_NAMES, Light, Source
 from cases.deps import Deps
 from cases.models import Case
@@ -93,7 +93,7 @@ async def _batches(
     query: QuerySet[Case], q: ExportQuery, who: Principal, deps: Deps
 ) -> AsyncIterator[tuple[list[CaseOut], dict[int, str]]]:
     now, text, named = deps.now(), service.text_for(who), dict[int, str]()
-    async for batch in lists.batches(query, q.sort, size=BATCH, limit=q.page_size):
+    async for batch in paging.batches(query, q.sort, size=BATCH, limit=q.page_size):
         rows = [service.shown_case(service.case_out(c, deps, now), text) for c in batch]
         missing = {r.department_id for r in rows if r.department_id} - named.keys()
         if missing:
@@ -123,7 +123,7 @@ async def xlsx(
     """The XLSX of a filtered list and its row count; refused past XLSX_MAX_ROWS rows."""
     cap = min(q.page_size or XLSX_MAX_ROWS, XLSX_MAX_ROWS)
     unbounded = q.page_size is None or q.page_size > XLSX_MAX_ROWS
-    if unbounded and await lists.count_upto(query, cap=XLSX_MAX_ROWS) > XLSX_MAX_ROWS:
+    if unbounded and await paging.count_upto(query, cap=XLSX_MAX_ROWS) > XLSX_MAX_ROWS:
         raise ValidationFailed(
             f"xlsx export over {XLSX_MAX_ROWS} rows",
             code="export_too_large",
