@@ -211,17 +211,16 @@ def test_a_csv_of_wkt_in_gcj02_is_turned_into_wgs84(tmp_path: Path) -> None:
 
 def _shapefile(folder: Path, *, encoding: str = "utf-8", cpg: bool = True) -> Path:
     path = folder / "grids.shp"
-    writer = shapefile.Writer(str(path.with_suffix("")), shapefile.POLYGON, encoding=encoding)
-    writer.field("CODE", "N", size=15)  # a number field, as many GIS exports have it
-    writer.field("名称", "C", size=40)
-    writer.field("STREET_COD", "C", size=32)  # street_code cut at 10 characters
-    writer.field("COMMUNITY", "C", size=40)
-    ring = [list(p) for p in reversed(square(120.30, 36.06, 120.31, 36.07))]  # clockwise
-    writer.poly([ring])
-    writer.record(int(CODE_1), "八大关1号网格", "SN01", "太平角社区")
-    writer.poly([[list(p) for p in reversed(square(120.31, 36.06, 120.32, 36.07))]])
-    writer.record(370202001001, "短编码", "SN01", "太平角社区")
-    writer.close()
+    with shapefile.Writer(str(path.with_suffix("")), shapefile.POLYGON, encoding=encoding) as w:
+        w.field("CODE", "N", size=15)  # a number field, as many GIS exports have it
+        w.field("名称", "C", size=40)
+        w.field("STREET_COD", "C", size=32)  # street_code cut at 10 characters
+        w.field("COMMUNITY", "C", size=40)
+        ring = [list(p) for p in reversed(square(120.30, 36.06, 120.31, 36.07))]  # clockwise
+        w.poly([ring])
+        w.record(int(CODE_1), "八大关1号网格", "SN01", "太平角社区")
+        w.poly([[list(p) for p in reversed(square(120.31, 36.06, 120.32, 36.07))]])
+        w.record(370202001001, "短编码", "SN01", "太平角社区")
     if cpg:
         path.with_suffix(".cpg").write_text(encoding.upper())
     return path
