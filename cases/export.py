@@ -132,7 +132,8 @@ async def xlsx(
     rows: list[CaseOut] = []
     named: dict[int, str] = {}
     async for batch, names in _batches(query, q.model_copy(update={"page_size": cap}), who, deps):
-        rows, named = rows + batch, names
+        rows.extend(batch)
+        named = names
     # XLSX of tens of thousands of rows takes seconds: not on the event loop.
     body, _ = await asyncio.to_thread(functools.partial(render, rows, "xlsx", departments=named))
     return body, len(rows)

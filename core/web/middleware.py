@@ -14,6 +14,7 @@ from aiohttp.typedefs import Handler
 from core.const import REQUEST_ID_HEADER
 from core.errors import CityloopError
 from core.logs import request_id_var
+from core.privacy import redact
 from core.web.keys import REQUEST_ID
 
 log = logging.getLogger("cityloop.http")
@@ -29,6 +30,19 @@ _HTTP_CODES = {
 }
 
 
+def _unmasked(rid: str) -> bool:
+    # An id the log masking would change (a run of digits reads as a phone or 身份证 number)
+    # could not be found in the logs, and may be personal data: it is not used.
+    return redact(rid) == rid
+
+
+def new_request_id() -> str:
+    """A request id of our own (a uuid4 in hex, never one the log masking would change)."""
+    while not _unmasked(rid := uuid.uuid4().hex):
+        pass
+    return rid
+
+
 def error_body(code: str, message: str, request_id: str, **extra: object) -> dict[str, object]:
     """Build the JSON error document every client sees."""
     return {"code": code, "message": message, "request_id": request_id, **extra}
@@ -42,7 +56,7 @@ def _json(status: int, body: dict[str, object]) -> web.Response:
 async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Give each request an id, map our errors to JSON, log one line per request."""
     incoming = request.headers.get(REQUEST_ID_HEADER, "")
-    rid = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+    rid = incoming if _SAFE_ID.match(incoming) and _unmasked(incoming) else new_request_id()
     request[REQUEST_ID] = rid
     token = request_id_var.set(rid)
     started = time.perf_counter()

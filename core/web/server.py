@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import uuid
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError, LineTooLong
@@ -21,7 +20,7 @@ from core.config import Settings
 from core.const import REQUEST_ID_HEADER
 from core.logs import request_id_var
 from core.web.app import create_app
-from core.web.middleware import error_body
+from core.web.middleware import error_body, new_request_id
 
 log = logging.getLogger("cityloop.http")  # the access log of every other request
 
@@ -38,7 +37,7 @@ class _JsonErrorHandler(RequestHandler):
     ) -> web.StreamResponse:
         if status >= 500:  # a handler's own failure: aiohttp logs it and answers 500
             return super().handle_error(request, status, exc, message)
-        rid = uuid.uuid4().hex
+        rid = new_request_id()
         token = request_id_var.set(rid)  # the log filter stamps it, as on every other line
         try:
             # The kind of error only: its text holds the raw bytes the client sent.
