@@ -117,9 +117,10 @@ async def total(query: QuerySet[Case]) -> tuple[int, bool]:
 
 
 async def listing(
-    who: Principal, q: CaseFilter, deps: Deps, *, now: dt.datetime
+    who: Principal, q: CaseFilter, deps: Deps, *, now: dt.datetime, counted: bool = True
 ) -> tuple[QuerySet[Case], int, bool]:
-    """The cases of a list or an export, unordered, with their total and whether it is exact.
+    """The cases of a list or an export, unordered, with their total and whether it is exact
+    (an export, `counted=False`, gets 0 and false unless a search needed the count anyway).
 
     A search for a common word (PostgreSQL's estimate of the cases holding its bigrams is
     past COUNT_CAP, or the capped count reaches it) is read without the bigram index, and its
@@ -137,11 +138,13 @@ async def listing(
         # The estimate was small, yet a word may be common: at most COUNT_CAP + 1 rows
         # counted through the index say so, and then the estimate is known to be wrong.
         found = query(search.Mode.INDEX)
-        counted = await paging.count_upto(found, cap=COUNT_CAP)
-        if counted > COUNT_CAP:
-            return query(search.Mode.SCAN), counted, False
-        return found, counted, True
+        matches = await paging.count_upto(found, cap=COUNT_CAP)
+        if matches > COUNT_CAP:
+            return query(search.Mode.SCAN), matches, False
+        return found, matches, True
     found = query(search.Mode.INDEX)
+    if not counted:
+        return found, 0, False
     count, exact = await total(found)
     return found, count, exact
 

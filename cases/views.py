@@ -33,6 +33,7 @@ from cases.states import TRANSITIONS, transition
 from core.audit.service import Actor, record, record_read
 from core.auth.const import CITIZEN, Role
 from core.auth.scope import CITYWIDE
+from core.auth.service import Principal
 from core.errors import NotFound
 from core.export import MEDIA_TYPES as EXPORT_TYPES
 from core.export import XLSX_TYPE
@@ -103,17 +104,12 @@ async def list_cases(request: web.Request, call: Call) -> CasePage:
 async def export_cases(request: web.Request, call: Call) -> web.StreamResponse:
     """Export the filtered list as CSV (streamed, every row) or XLSX (up to 50,000 rows)."""
     q, deps, who = call.query(ExportQuery), deps_of(request), call.who
-    query, _, _ = await lists.listing(who, q, deps, now=deps.now())
+    query, _, _ = await lists.listing(who, q, deps, now=deps.now(), counted=False)
     filters = q.model_dump(mode="json", exclude_defaults=True)
     disposition = {"Content-Disposition": f'attachment; filename="cases.{q.format}"'}
     if q.format == "xlsx":
         body, rows = await export.xlsx(query, q, who, deps)
-        await record(  # an export leaves the platform: who took which rows is on record
-            actor=Actor.of(who),
-            action="cases.export",
-            target="cases",
-            after={"filters": filters, "rows": rows},
-        )
+        await _exported(who, filters, rows)
         return web.Response(body=body, content_type=XLSX_TYPE, headers=disposition)
     response = web.StreamResponse(
         headers={"Content-Type": "text/csv; charset=utf-8", **disposition}
@@ -124,15 +120,18 @@ async def export_cases(request: web.Request, call: Call) -> web.StreamResponse:
         async for chunk in export.csv_chunks(query, q, who, deps, tally):
             await response.write(chunk)
     finally:  # a download cut short is on record too, with the rows it took
-        cut = {} if tally.complete else {"complete": False}
-        await record(
-            actor=Actor.of(who),
-            action="cases.export",
-            target="cases",
-            after={"filters": filters, "rows": tally.rows, **cut},
-        )
+        await _exported(who, filters, tally.rows, complete=tally.complete)
     await response.write_eof()
     return response
+
+
+async def _exported(
+    who: Principal, filters: dict[str, object], rows: int, *, complete: bool = True
+) -> None:
+    # An export leaves the platform: who took which rows is on record.
+    cut = {} if complete else {"complete": False}
+    after = {"filters": filters, "rows": rows, **cut}
+    await record(actor=Actor.of(who), action="cases.export", target="cases", after=after)
 
 
 @routes.get(CASE)
