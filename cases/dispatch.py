@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from tortoise.transactions import in_transaction
 
 from cases.models import Case, DispatchRule
+from core import rows
 from core.audit.service import Actor, record
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.org.models import Department, DepartmentKind, Grid
@@ -112,9 +113,13 @@ async def resolve_department(case: Case, chosen: int | None, *, deps: Deps) -> i
     return default
 
 
+_LIVE = 'SELECT 1 AS one FROM "department" WHERE "id" = $1 AND "retired_at" IS NULL'
+
+
 async def _live(department_id: int) -> bool:
     """A rule or the profile may still name a department since retired: it gets no cases."""
-    return await Department.filter(id=department_id, retired_at=None).exists()
+    # Hand-written (core/rows.py): every 自动派遣 asks.
+    return bool(await rows.select(Department, _LIVE, [department_id]))
 
 
 async def _owner(department_id: int) -> Department:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -347,6 +348,35 @@ async def open_task(case: Case, plan: Plan, *, deps: Deps) -> dict[str, Any]:
     return {"task_id": task.id, "inspector_id": task.inspector_id}
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """The photos a move links to the case: which, of what kind, whose they must be."""
+
+    media_ids: Sequence[Any]
+    kind: AttachmentKind
+    citizen_id: int | None = None
+    staff_id: int | None = None
+
+    async def attach(self, case: Case, event: CaseEvent) -> None:
+        """Link them to the case at this timeline row (the uploader's own only)."""
+        await photos.attach(
+            case,
+            event,
+            self.media_ids,
+            self.kind,
+            citizen_id=self.citizen_id,
+            staff_id=self.staff_id,
+        )
+
+
+def evidence(event: CaseEvent, inputs: ActionIn, actor: Principal | None) -> Evidence:
+    """The photos of a move, by the actor (the system's moves may link any)."""
+    staff = actor.id if actor is not None and actor.is_staff else None
+    citizen = actor.id if actor is not None and not actor.is_staff else None
+    kind = ATTACHMENT_KIND.get(Action(event.action), AttachmentKind.OTHER)
+    return Evidence(inputs.attachments, kind, citizen, staff)
+
+
 async def apply(
     case: Case,
     event: CaseEvent,
@@ -357,8 +387,5 @@ async def apply(
     reporters: Reporters | None,
 ) -> list[int]:
     """Attach the move's photos and publish its event; return the outbox ids to kick."""
-    staff = actor.id if actor is not None and actor.is_staff else None
-    citizen = actor.id if actor is not None and not actor.is_staff else None
-    kind = ATTACHMENT_KIND.get(Action(event.action), AttachmentKind.OTHER)
-    await photos.attach(case, event, inputs.attachments, kind, citizen_id=citizen, staff_id=staff)
+    await evidence(event, inputs, actor).attach(case, event)
     return await events.publish(case, event, deps=deps, reporters=reporters)

@@ -53,6 +53,19 @@ def payload_of(case: Case, event: CaseEvent) -> CaseEventPayload:
     )
 
 
+def publication(
+    case: Case, event: CaseEvent, *, deps: Deps | None, reporters: Reporters | None = None
+) -> events.Publication | None:
+    """The event of this timeline row, ready to publish (None: nobody subscribes to it)."""
+    name = event_name(event.action)
+    if not events.subscribers(name):
+        return None
+    typed = payload_of(case, event)
+    # What the fan-outs would otherwise read or parse again (never stored).
+    hints = {"deps": deps, "reporters": reporters, "event": typed}
+    return events.Publication(name, typed.model_dump(mode="json"), f"case_event:{event.id}", hints)
+
+
 async def publish(
     case: Case,
     event: CaseEvent,
@@ -62,15 +75,8 @@ async def publish(
     every_row: bool = False,
 ) -> list[int]:
     """Write the outbox rows of this event's subscribers; return the ids to kick (or all)."""
-    name = event_name(event.action)
-    if not events.subscribers(name):
-        return []
-    typed = payload_of(case, event)
-    payload = typed.model_dump(mode="json")
-    # What the fan-outs would otherwise read or parse again (never stored).
-    hints = {"deps": deps, "reporters": reporters, "event": typed}
-    key = f"case_event:{event.id}"
-    return await events.publish(name, payload, key=key, hints=hints, every_row=every_row)
+    item = publication(case, event, deps=deps, reporters=reporters)
+    return [] if item is None else await events.publish_all([item], every_row=every_row)
 
 
 def on(*actions: Action, name: str) -> Callable[[EventHandler], EventHandler]:

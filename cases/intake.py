@@ -10,19 +10,22 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from cases import clock, events, photos
+from cases import clock, events
 from cases.catalog import Category
 from cases.const import OPEN_STATUSES, Action, AttachmentKind, CaseStatus, Source, Stage, Urgency
 from cases.deps import Deps
+from cases.effects import Evidence
+from cases.journal import Journal
 from cases.models import Case, CaseEvent, Report
 from cases.schemas import DispatchIn, IntakeDraft, NoteIn, RegisterIn
 from cases.states import Reporters, apply_in_transaction
+from core import rows
 from core.auth.const import CITIZEN, Role
 from core.auth.service import Principal
 from core.errors import CityloopError, Conflict, ValidationFailed, field_error
 from core.geo import distance_m
 from core.org.service import Place
-from core.timeutil import to_local, utc
+from core.timeutil import utc
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +57,15 @@ class IntakeResult:
     merged: bool  # True: joined an open case as a duplicate
 
 
+# The idempotency check of every report (hand-written: it runs on each one, core/rows.py).
+_REPORT_BY_KEY = 'SELECT "id" FROM "case_report" WHERE "source" = $1 AND "idempotency_key" = $2'
+
+
 async def _existing(draft: IntakeDraft) -> IntakeResult | None:
-    report = await Report.get_or_none(source=draft.source, idempotency_key=draft.idempotency_key)
-    if report is None:
+    found = await rows.select(Report, _REPORT_BY_KEY, [draft.source.value, draft.idempotency_key])
+    if not found:
         return None
+    report = await Report.get(id=found[0]["id"])
     if (report.citizen_id, report.staff_id) != (draft.reporter.citizen_id, draft.reporter.staff_id):
         # Someone else's key: answering with their case would show it to a stranger.
         raise Conflict(
@@ -127,13 +135,15 @@ async def _persist(
     parent = await _duplicate_of(category, place, deps, now) if category and place else None
     if parent is not None:
         return await _merge(parent, draft, place, deps)
-    case = await _new_case(draft, category, place, deps, now)
-    report = await _report(case, draft, place, duplicate=False)
+    journal = await _new_case(draft, category, place, deps, now)
+    case = journal.case
+    report = journal.report = _report(case, draft, place, duplicate=False, id=journal.report_id)
     citizen = draft.reporter.citizen_id
     reporters = ((report.id, draft.source.value, citizen),) if citizen is not None else ()
-    outbox_ids = await _report_event(case, draft, report, Action.REPORT, None, deps, reporters)
-    case, more = await _first_moves(case, draft, category, place, deps, reporters)
-    return IntakeResult(case, report, True, False), outbox_ids + more
+    await _report_event(case, draft, report, Action.REPORT, None, deps, reporters, journal)
+    case, outbox_ids = await _first_moves(case, draft, category, place, deps, reporters, journal)
+    outbox_ids += await journal.write(deps)  # the case in its final state (cases/journal.py)
+    return IntakeResult(case, report, True, False), outbox_ids
 
 
 def _actor_kind(draft: IntakeDraft) -> str:
@@ -144,10 +154,12 @@ def _actor_kind(draft: IntakeDraft) -> str:
 
 async def _new_case(
     draft: IntakeDraft, category: Category | None, place: Place | None, deps: Deps, now: dt.datetime
-) -> Case:
+) -> Journal:
     # A citizen does not choose the class of their own case: the acceptor does at 立案.
     urgency = (draft.urgency if draft.reporter.citizen_id is None else None) or Urgency.B
-    case = await Case.create(
+    return await Journal.open(
+        deps,
+        now,
         source=draft.source,
         category_code=category.code if category else None,
         category_name=category.name if category else None,
@@ -160,20 +172,14 @@ async def _new_case(
         street_id=place.street_id if place else None,
         **clock.start(deps, Stage.ACCEPT, category=None, urgency=urgency, now=now),
     )
-    # Human-readable and unique: the city's format over the local date and the row id (no
-    # counter to contend on).
-    number = deps.policy.workflow.number(
-        case_id=case.id, local_date=to_local(now).date(), city=deps.policy.city_code
-    )
-    await Case.filter(id=case.id).update(number=number)
-    case.number = number
-    return case
 
 
-async def _report(
-    case: Case, draft: IntakeDraft, place: Place | None, *, duplicate: bool
+def _report(
+    case: Case, draft: IntakeDraft, place: Place | None, *, duplicate: bool, id: int | None = None
 ) -> Report:
-    return await Report.create(
+    """The report row (not saved: the journal writes a new case's, a merge saves its own)."""
+    return Report(
+        **({} if id is None else {"id": id}),
         case_id=case.id,
         source=draft.source,
         idempotency_key=draft.idempotency_key,
@@ -191,37 +197,42 @@ async def _report(
     )
 
 
+_OPEN = sorted(OPEN_STATUSES)
+# Open cases of the category in a box around the point (index case_category_lat), oldest
+# first: the exact distance decides among them.
+_STATUS_PARAMS = ",".join(f"${i}" for i in range(7, 7 + len(_OPEN)))
+_NEAR = (
+    'SELECT "id", "lon", "lat" FROM "case" WHERE "category_code" = $1 '  # noqa: S608  (parameters only)
+    'AND "lat" BETWEEN $2 AND $3 AND "lon" BETWEEN $4 AND $5 AND "created_at" >= $6 '
+    'AND "status" IN (' + _STATUS_PARAMS + ') ORDER BY "created_at", "id"'
+)
+
+
 async def _duplicate_of(
     category: Category, place: Place, deps: Deps, now: dt.datetime
 ) -> Case | None:
     rules = deps.policy.for_category(category.code)
     if rules.duplicate_radius_m <= 0 or rules.duplicate_window_h <= 0:
         return None
-    # A box around the point first (an index-friendly filter), then the exact distance.
     dlat = rules.duplicate_radius_m / 111_000
     dlon = dlat * 2  # generous below 60° latitude
-    candidates = await Case.filter(
-        category_code=category.code,
-        status__in=list(OPEN_STATUSES),
-        created_at__gte=utc(now - dt.timedelta(hours=rules.duplicate_window_h)),
-        lat__gte=place.lat - dlat,
-        lat__lte=place.lat + dlat,
-        lon__gte=place.lon - dlon,
-        lon__lte=place.lon + dlon,
-    ).order_by("created_at")
+    since = rows.param(Case, "created_at", now - dt.timedelta(hours=rules.duplicate_window_h))
+    box = [place.lat - dlat, place.lat + dlat, place.lon - dlon, place.lon + dlon]
+    candidates = await rows.select(Case, _NEAR, [category.code, *box, since, *_OPEN])
     near = [
-        (distance_m(place.lon, place.lat, c.lon, c.lat), c.id, c)
+        (distance_m(place.lon, place.lat, c["lon"], c["lat"]), c["id"])
         for c in candidates
-        if c.lon is not None and c.lat is not None
+        if c["lon"] is not None and c["lat"] is not None
     ]
     near = [n for n in near if n[0] <= rules.duplicate_radius_m]
-    return min(near, key=lambda n: (n[0], n[1]))[2] if near else None
+    return await Case.get(id=min(near)[1]) if near else None
 
 
 async def _merge(
     parent: Case, draft: IntakeDraft, place: Place | None, deps: Deps
 ) -> tuple[IntakeResult, list[int]]:
-    report = await _report(parent, draft, place, duplicate=True)
+    report = _report(parent, draft, place, duplicate=True)
+    await report.save()
     await Case.filter(id=parent.id).update(report_count=F("report_count") + 1)
     ids = await _report_event(parent, draft, report, Action.DUPLICATE, parent.status, deps, None)
     return IntakeResult(await Case.get(id=parent.id), report, True, True), ids
@@ -235,9 +246,10 @@ async def _report_event(
     status: CaseStatus | None,
     deps: Deps,
     reporters: Reporters | None,
+    journal: Journal | None = None,
 ) -> list[int]:
     """The timeline row of a report (the first, or one merged in), its photos and event."""
-    event = await CaseEvent.create(
+    row = CaseEvent(
         case_id=case.id,
         action=action,
         from_status=status,
@@ -247,9 +259,18 @@ async def _report_event(
         note=draft.description[:200],
         data={"report_id": report.id, "source": draft.source.value},
     )
-    owner = {"citizen_id": draft.reporter.citizen_id, "staff_id": draft.reporter.staff_id}
-    await photos.attach(case, event, draft.attachments, AttachmentKind.REPORT, **owner)
-    return await events.publish(case, event, deps=deps, reporters=reporters)
+    owner = Evidence(
+        draft.attachments,
+        AttachmentKind.REPORT,
+        citizen_id=draft.reporter.citizen_id,
+        staff_id=draft.reporter.staff_id,
+    )
+    if journal is not None:
+        journal.record(case, row, owner, reporters)
+        return []
+    await row.save()
+    await owner.attach(case, row)
+    return await events.publish(case, row, deps=deps, reporters=reporters)
 
 
 async def _first_moves(
@@ -259,6 +280,7 @@ async def _first_moves(
     place: Place | None,
     deps: Deps,
     reporters: Reporters,
+    journal: Journal,
 ) -> tuple[Case, list[int]]:
     """自动立案/自动派遣 where the profile allows it for this source; else 自动受理 where the
     city wants it; else the report waits for a person's 受理."""
@@ -272,9 +294,10 @@ async def _first_moves(
             actor=None,
             deps=deps,
             reporters=reporters,
+            journal=journal,
         )
         if draft.source in rules.auto_dispatch:
-            case, more = await _auto_dispatch(case, deps, reporters)
+            case, more = await _auto_dispatch(case, deps, reporters, journal)
             ids += more
     elif draft.source in deps.policy.workflow.auto_accept:
         # 自动受理 where the city wants it (a public report with a place then goes to 核实).
@@ -285,11 +308,14 @@ async def _first_moves(
             actor=None,
             deps=deps,
             reporters=reporters,
+            journal=journal,
         )
     return case, ids
 
 
-async def _auto_dispatch(case: Case, deps: Deps, reporters: Reporters) -> tuple[Case, list[int]]:
+async def _auto_dispatch(
+    case: Case, deps: Deps, reporters: Reporters, journal: Journal
+) -> tuple[Case, list[int]]:
     try:
         return await apply_in_transaction(
             case,
@@ -298,6 +324,7 @@ async def _auto_dispatch(case: Case, deps: Deps, reporters: Reporters) -> tuple[
             actor=None,
             deps=deps,
             reporters=reporters,
+            journal=journal,
         )
     except ValidationFailed as err:
         # No department known for this category here: it waits for a dispatcher.

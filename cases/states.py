@@ -14,6 +14,7 @@ from cases import effects
 from cases.const import ACTION_NAMES, OPEN_STATUSES, STATUS_NAMES, Action, CaseStatus, Stage
 from cases.deps import Deps
 from cases.errors import CaseChanged, InvalidTransition
+from cases.journal import Journal
 from cases.models import Case, CaseEvent
 from cases.schemas import (
     ActionIn,
@@ -133,11 +134,13 @@ async def apply_in_transaction(
     actor: Principal | None,
     deps: Deps,
     reporters: Reporters | None = None,
+    journal: Journal | None = None,
 ) -> tuple[Case, list[int]]:
     """Do transition's work inside the caller's transaction; return the case and outbox ids.
 
     A caller that holds the case row it just wrote passes it, to save reading it again, and
-    the case's citizen reporters when it knows them (intake, for the case it just made).
+    the case's citizen reporters when it knows them (intake, for the case it just made); intake
+    passes the journal of a case it has not written yet (its moves are kept there).
     """
     move = TRANSITIONS.get(action)
     if move is None:
@@ -166,8 +169,11 @@ async def apply_in_transaction(
             deps=deps,
             reporters=reporters,
             data={"part_of": action.value},
+            journal=journal,
         )
-    case, more = await _apply(case, action, inputs, actor=actor, deps=deps, reporters=reporters)
+    case, more = await _apply(
+        case, action, inputs, actor=actor, deps=deps, reporters=reporters, journal=journal
+    )
     ids += more
     if action == Action.ACCEPT and _verify_next(case, deps):
         case, more = await _apply(
@@ -177,6 +183,7 @@ async def apply_in_transaction(
             actor=None,
             deps=deps,
             reporters=reporters,
+            journal=journal,
         )
         ids += more
     return case, ids
@@ -209,33 +216,43 @@ async def _apply(
     deps: Deps,
     reporters: Reporters | None,
     data: dict[str, Any] | None = None,
+    journal: Journal | None = None,
 ) -> tuple[Case, list[int]]:
     """One move: its plan, the case row, the timeline row (with `data` beside the plan's),
-    its effects."""
+    its effects; kept in the journal of a case not written yet (cases/journal.py)."""
     move = TRANSITIONS[action]
     plan = await effects.plan(case, action, inputs, actor=actor, deps=deps)
     target = plan.status or case.status
     if target != case.status and target not in {move.target, *move.alternatives}:
         raise InvalidTransition(f"{action} cannot lead to {target}")
     written = plan.fields | {"status": target}
-    await _write(case, written)
+    outbox_ids: list[int] = []
+    if journal is not None and journal.pending and plan.open_task is not None:
+        outbox_ids = await journal.write(deps)  # a task's row refers to the case's
+    held = journal is not None and journal.pending
+    if not held:
+        await _write(case, written)
     task = await effects.open_task(case, plan, deps=deps)
-    event = await CaseEvent.create(
-        case_id=case.id,
-        action=plan.event_action or action,
-        from_status=case.status,
-        to_status=target,
-        actor_id=actor.id if actor and actor.is_staff else None,
-        actor_kind=actor.kind if actor else "system",
-        note=inputs.note,
-        data=plan.event_data | task | (data or {}),
-    )
+    row = {
+        "case_id": case.id,
+        "action": plan.event_action or action,
+        "from_status": case.status,
+        "to_status": target,
+        "actor_id": actor.id if actor and actor.is_staff else None,
+        "actor_kind": actor.kind if actor else "system",
+        "note": inputs.note,
+        "data": plan.event_data | task | (data or {}),
+    }
+    event = CaseEvent(**row) if held else await CaseEvent.create(**row)
     for name, value in written.items():
         setattr(case, name, value)
     case.version += 1
-    outbox_ids = await effects.apply(
-        case, event, inputs, actor=actor, deps=deps, reporters=reporters
-    )
+    if journal is not None and held:
+        journal.record(case, event, effects.evidence(event, inputs, actor), reporters)
+    else:
+        outbox_ids += await effects.apply(
+            case, event, inputs, actor=actor, deps=deps, reporters=reporters
+        )
     return case, outbox_ids
 
 

@@ -16,7 +16,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise import timezone
 
-from core.auth.const import CITIZEN, MIN_PASSWORD_LENGTH, TOKEN_BYTES, TOKEN_PREFIX, Role
+from core.auth.const import CITIZEN, MIN_PASSWORD_LENGTH, TOKEN_BYTES, TOKEN_PREFIX
 from core.auth.models import AccessToken, Citizen, Staff
 from core.errors import (
     TooManyRequests,
@@ -24,7 +24,6 @@ from core.errors import (
     Unavailable,
     ValidationFailed,
 )
-from core.org.models import GridAssignment
 
 if TYPE_CHECKING:
     from core.config import Settings
@@ -259,60 +258,6 @@ async def revoke_all(staff_id: int) -> int:
     """Revoke every live token of a staff member (password change, leaving)."""
     return await AccessToken.filter(staff_id=staff_id, revoked_at=None).update(
         revoked_at=timezone.now()
-    )
-
-
-async def authenticate(token: str) -> Principal:
-    """Resolve a bearer token to the caller, or raise Unauthorized with a precise code."""
-    # One query: the token with its staff or citizen joined (this runs on every request).
-    row = (
-        await AccessToken.filter(token_hash=token_digest(token))
-        .select_related("staff", "citizen")
-        .first()
-    )
-    if row is None:
-        raise Unauthorized(
-            "unknown token", code="token_invalid", message="登录凭证无效，请重新登录"
-        )
-    if row.revoked_at is not None:
-        raise Unauthorized(
-            "revoked token", code="token_revoked", message="登录凭证已注销，请重新登录"
-        )
-    if row.expires_at <= timezone.now():
-        raise Unauthorized("expired token", code="token_expired", message="登录已过期，请重新登录")
-    if row.staff is not None:
-        return await _staff_principal(row.staff, row.id, row.client)
-    if row.citizen is not None:
-        c = row.citizen
-        person = await same_person(c)
-        return Principal(
-            kind=CITIZEN,
-            id=c.id,
-            name=c.nickname or "",
-            token_id=row.id,
-            channel=c.channel,
-            citizen_ids=person,
-        )
-    raise Unauthorized("token without subject", code="token_invalid", message="登录凭证无效")
-
-
-async def _staff_principal(staff: Staff, token_id: int, client: str | None) -> Principal:
-    if not staff.is_active:
-        raise Unauthorized("inactive staff", code="account_disabled", message="账号已停用")
-    grid_ids: frozenset[int] = frozenset()
-    if Role.INSPECTOR in staff.roles:
-        ids = await GridAssignment.filter(staff_id=staff.id).values_list("grid_id", flat=True)
-        grid_ids = frozenset(int(str(i)) for i in ids)
-    return Principal(
-        kind="staff",
-        id=staff.id,
-        name=staff.display_name,
-        roles=frozenset(staff.roles),
-        department_id=staff.department_id,
-        grid_ids=grid_ids,
-        token_id=token_id,
-        client=client,
-        must_change_password=staff.must_change_password,
     )
 
 

@@ -19,14 +19,23 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Mapping,
+    Sequence,
+)
+from dataclasses import dataclass, field
 from typing import Any
 
 from tortoise import timezone
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from core import rows
 from core.jobs.models import OutboxItem
 from core.jobs.registry import JobHandler, handler_for, job
 
@@ -100,6 +109,16 @@ async def _rows(sub: Subscription, payload: dict[str, Any], hints: Mapping[str, 
     return await sub.rows(payload, hints)
 
 
+@dataclass(frozen=True)
+class Publication:
+    """One event to publish: its name, payload, unique key and the producer's hints."""
+
+    event: str
+    payload: dict[str, Any]
+    key: str
+    hints: Mapping[str, Any] = field(default_factory=dict)
+
+
 async def publish(
     event: str,
     payload: dict[str, Any],
@@ -115,18 +134,25 @@ async def publish(
     commit: rows whose kind no handler here runs are left to wait for one (`every_row`: the
     ids of all rows written).
     """
-    ids: list[int] = []
-    for sub in subscribers(event):
-        for row in await _rows(sub, payload, hints or {}):
-            item = await OutboxItem.create(
-                kind=row.kind,
-                payload=row.payload,
-                available_at=timezone.now(),
-                dedupe_key=_dedupe(sub.name, key, row.key),
-            )
-            if every_row or handler_for(item.kind) is not None:
-                ids.append(item.id)
-    return ids
+    return await publish_all([Publication(event, payload, key, hints or {})], every_row=every_row)
+
+
+async def publish_all(items: Sequence[Publication], *, every_row: bool = False) -> list[int]:
+    """Publish several events at once: the rows of all their subscribers in one INSERT."""
+    now = timezone.now()
+    written = [
+        OutboxItem(
+            kind=row.kind,
+            payload=row.payload,
+            available_at=now,
+            dedupe_key=_dedupe(sub.name, item.key, row.key),
+        )
+        for item in items
+        for sub in subscribers(item.event)
+        for row in await _rows(sub, item.payload, item.hints)
+    ]
+    await rows.insert(written)
+    return [i.id for i in written if every_row or handler_for(i.kind) is not None]
 
 
 async def _each(items: AsyncIterable[Any] | Iterable[Any]) -> AsyncIterator[Any]:

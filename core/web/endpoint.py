@@ -11,8 +11,9 @@ from typing import Any, Final, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from core.auth.callers import authenticate
 from core.auth.const import CITIZEN, STAFF_ROLES
-from core.auth.service import Principal, authenticate
+from core.auth.service import Principal
 from core.errors import BadRequest, Forbidden, Unauthorized, ValidationFailed
 from core.web.body import MAX_JSON_BODY, read_body
 from core.web.keys import PRINCIPAL
