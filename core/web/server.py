@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Callable
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError, LineTooLong
@@ -94,5 +95,20 @@ async def _serve(settings: Settings, *, reuse_port: bool) -> None:
 
 def serve(settings: Settings, *, reuse_port: bool = False) -> None:
     """Run the app until interrupted (the access log is our middleware's)."""
-    with contextlib.suppress(GracefulExit, KeyboardInterrupt):
-        asyncio.run(_serve(settings, reuse_port=reuse_port))
+    with (
+        contextlib.suppress(GracefulExit, KeyboardInterrupt),
+        asyncio.Runner(loop_factory=_loop_factory(settings)) as runner,
+    ):
+        runner.run(_serve(settings, reuse_port=reuse_port))
+
+
+def _loop_factory(settings: Settings) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's loop where the settings ask for it and it is installed, else asyncio's."""
+    if settings.event_loop != "uvloop":
+        return None
+    try:
+        import uvloop
+    except ImportError:
+        log.warning("CITYLOOP_EVENT_LOOP=uvloop but uvloop is not installed: asyncio's loop runs")
+        return None
+    return uvloop.new_event_loop

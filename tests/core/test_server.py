@@ -50,3 +50,18 @@ async def test_parser_errors_answer_json_and_log_no_bytes(
         assert doc["request_id"] == headers["x-request-id"]
         assert f"[{doc['request_id']}]" in log.read_text()  # the line names the request
     assert secret not in log.read_text()
+
+
+def test_the_event_loop_is_uvloop_unless_the_settings_say_asyncio(settings: Settings) -> None:
+    import uvloop
+
+    from core.web.server import _loop_factory
+
+    factory = _loop_factory(settings.model_copy(update={"event_loop": "uvloop"}))
+    assert factory is not None
+    loop = factory()
+    try:
+        assert isinstance(loop, uvloop.Loop)
+    finally:
+        loop.close()
+    assert _loop_factory(settings.model_copy(update={"event_loop": "asyncio"})) is None
