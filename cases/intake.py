@@ -10,9 +10,9 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from cases import clock, events
+from cases import clock, dedupe, events
 from cases.catalog import Category
-from cases.const import OPEN_STATUSES, Action, AttachmentKind, CaseStatus, Source, Stage, Urgency
+from cases.const import Action, AttachmentKind, CaseStatus, Source, Stage, Urgency
 from cases.deps import Deps
 from cases.effects import Evidence
 from cases.journal import Journal
@@ -23,7 +23,6 @@ from core import rows
 from core.auth.const import CITIZEN, Role
 from core.auth.service import Principal
 from core.errors import CityloopError, Conflict, ValidationFailed, field_error
-from core.geo import distance_m
 from core.org.service import Place
 from core.timeutil import utc
 
@@ -57,15 +56,17 @@ class IntakeResult:
     merged: bool  # True: joined an open case as a duplicate
 
 
-# The idempotency check of every report (hand-written: it runs on each one, core/rows.py).
 _REPORT_BY_KEY = 'SELECT "id" FROM "case_report" WHERE "source" = $1 AND "idempotency_key" = $2'
 
 
 async def _existing(draft: IntakeDraft) -> IntakeResult | None:
     found = await rows.select(Report, _REPORT_BY_KEY, [draft.source.value, draft.idempotency_key])
-    if not found:
-        return None
-    report = await Report.get(id=found[0]["id"])
+    return await _replayed(draft, int(found[0]["id"])) if found else None
+
+
+async def _replayed(draft: IntakeDraft, report_id: int) -> IntakeResult:
+    """The answer to a retried request: the report filed under its key, with its case."""
+    report = await Report.get(id=report_id)
     if (report.citizen_id, report.staff_id) != (draft.reporter.citizen_id, draft.reporter.staff_id):
         # Someone else's key: answering with their case would show it to a stranger.
         raise Conflict(
@@ -107,15 +108,19 @@ async def _place(draft: IntakeDraft, deps: Deps) -> Place | None:
 
 async def submit(draft: IntakeDraft, *, deps: Deps) -> IntakeResult:
     """Validate, dedupe, classify, persist and make the first move; idempotent on (source, key)."""
-    if (done := await _existing(draft)) is not None:
-        return done
     await deps.rules.fresh(deps.policy)  # another process may have changed them
-    if not draft.description.strip() and not draft.attachments:
-        raise field_error(
-            "description", "neither text nor photo", "请描述问题或上传照片", "empty_report"
-        )
-    category = _category(draft, deps)
-    place = await _place(draft, deps)
+    try:
+        if not draft.description.strip() and not draft.attachments:
+            raise field_error(
+                "description", "neither text nor photo", "请描述问题或上传照片", "empty_report"
+            )
+        category = _category(draft, deps)
+        place = await _place(draft, deps)
+    except CityloopError:
+        # A retry of a report filed before its category was retired, say: it was filed.
+        if (done := await _existing(draft)) is not None:
+            return done
+        raise
     try:
         async with in_transaction():
             result, outbox_ids = await _persist(draft, category, place, deps)
@@ -132,10 +137,12 @@ async def _persist(
     draft: IntakeDraft, category: Category | None, place: Place | None, deps: Deps
 ) -> tuple[IntakeResult, list[int]]:
     now = deps.now()
-    parent = await _duplicate_of(category, place, deps, now) if category and place else None
-    if parent is not None:
-        return await _merge(parent, draft, place, deps)
-    journal = await _new_case(draft, category, place, deps, now)
+    seen = await dedupe.look(draft, category, place, deps, now)
+    if seen.report_id is not None:
+        return await _replayed(draft, seen.report_id), []
+    if (parent := seen.duplicate_of()) is not None:
+        return await _merge(await Case.get(id=parent), draft, place, deps)
+    journal = await _new_case(draft, category, place, deps, now, seen.ids)
     case = journal.case
     report = journal.report = _report(case, draft, place, duplicate=False, id=journal.report_id)
     citizen = draft.reporter.citizen_id
@@ -153,13 +160,19 @@ def _actor_kind(draft: IntakeDraft) -> str:
 
 
 async def _new_case(
-    draft: IntakeDraft, category: Category | None, place: Place | None, deps: Deps, now: dt.datetime
+    draft: IntakeDraft,
+    category: Category | None,
+    place: Place | None,
+    deps: Deps,
+    now: dt.datetime,
+    ids: tuple[int, int] | None,
 ) -> Journal:
     # A citizen does not choose the class of their own case: the acceptor does at 立案.
     urgency = (draft.urgency if draft.reporter.citizen_id is None else None) or Urgency.B
     return await Journal.open(
         deps,
         now,
+        ids,
         source=draft.source,
         category_code=category.code if category else None,
         category_name=category.name if category else None,
@@ -195,37 +208,6 @@ def _report(
         no_callback=draft.no_callback,
         extras=draft.extras,
     )
-
-
-_OPEN = sorted(OPEN_STATUSES)
-# Open cases of the category in a box around the point (index case_category_lat), oldest
-# first: the exact distance decides among them.
-_STATUS_PARAMS = ",".join(f"${i}" for i in range(7, 7 + len(_OPEN)))
-_NEAR = (
-    'SELECT "id", "lon", "lat" FROM "case" WHERE "category_code" = $1 '  # noqa: S608  (parameters only)
-    'AND "lat" BETWEEN $2 AND $3 AND "lon" BETWEEN $4 AND $5 AND "created_at" >= $6 '
-    'AND "status" IN (' + _STATUS_PARAMS + ') ORDER BY "created_at", "id"'
-)
-
-
-async def _duplicate_of(
-    category: Category, place: Place, deps: Deps, now: dt.datetime
-) -> Case | None:
-    rules = deps.policy.for_category(category.code)
-    if rules.duplicate_radius_m <= 0 or rules.duplicate_window_h <= 0:
-        return None
-    dlat = rules.duplicate_radius_m / 111_000
-    dlon = dlat * 2  # generous below 60° latitude
-    since = rows.param(Case, "created_at", now - dt.timedelta(hours=rules.duplicate_window_h))
-    box = [place.lat - dlat, place.lat + dlat, place.lon - dlon, place.lon + dlon]
-    candidates = await rows.select(Case, _NEAR, [category.code, *box, since, *_OPEN])
-    near = [
-        (distance_m(place.lon, place.lat, c["lon"], c["lat"]), c["id"])
-        for c in candidates
-        if c["lon"] is not None and c["lat"] is not None
-    ]
-    near = [n for n in near if n[0] <= rules.duplicate_radius_m]
-    return await Case.get(id=min(near)[1]) if near else None
 
 
 async def _merge(

@@ -52,9 +52,12 @@ class Journal:
         self.pending = True
 
     @classmethod
-    async def open(cls, deps: Deps, now: dt.datetime, **fields: Any) -> Journal:
-        """A new case with these columns: its id, report id and number taken now."""
-        case_id, report_id = await rows.allocate_ids(Case, Report)
+    async def open(
+        cls, deps: Deps, now: dt.datetime, ids: tuple[int, int] | None, **fields: Any
+    ) -> Journal:
+        """A new case with these columns, its number over its id; `ids` (case, report) taken
+        already (cases/dedupe.py on PostgreSQL), or taken now."""
+        case_id, report_id = ids or await rows.allocate_ids(Case, Report)
         # Human-readable and unique: the city's format over the local date and the row id (no
         # counter to contend on).
         number = deps.policy.workflow.number(

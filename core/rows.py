@@ -18,7 +18,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.fields.base import DatabaseDefault
 from tortoise.models import Model
 
-__all__ = ["allocate_ids", "insert", "param", "select"]
+__all__ = ["allocate_ids", "dialect", "insert", "param", "select"]
 
 
 def _connection(model: type[Model]) -> BaseDBAsyncClient:
@@ -28,6 +28,11 @@ def _connection(model: type[Model]) -> BaseDBAsyncClient:
 
 def _dialect(db: BaseDBAsyncClient) -> str:
     return str(db.capabilities.dialect)
+
+
+def dialect(model: type[Model]) -> str:
+    """The dialect of the model's connection: postgres or sqlite."""
+    return _dialect(_connection(model))
 
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
@@ -73,6 +78,7 @@ def _insert_sql(table: str, columns: tuple[str, ...], rows: int, dialect: str) -
     return f'INSERT INTO "{table}" ({names}) VALUES {",".join(tuples)} RETURNING "id"'  # noqa: S608
 
 
+@lru_cache(maxsize=64)
 def _columns(model: type[Model], with_id: bool) -> tuple[tuple[str, str], ...]:
     """(field name, column) of every stored column, the generated id only when given."""
     meta = model._meta

@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import FormData
 from PIL import Image
 
-from cases.models import Case, Report
+from cases.models import Case, CaseAttachment, Report
 from tests.cases.helpers import City, jpeg, shifted
 
 A_TEXT = "我是张三 电话13812345678 家门口有垃圾"
@@ -51,6 +51,25 @@ async def test_a_citizen_cannot_attach_another_citizens_photo(city: City) -> Non
     own = await _upload(city, b, (30, 200, 30))
     status, out = await city.report(b, await city.point(1), "门口有垃圾", attachments=[own])
     assert status == 201, out
+
+
+async def test_one_strange_photo_among_ones_own_links_none_and_the_order_is_kept(
+    city: City,
+) -> None:
+    a, b = await city.citizen("a"), await city.citizen("b")
+    own = [await _upload(city, b, (30 * n, 200, 30)) for n in range(1, 4)]
+    strange = await _upload(city, a, (200, 30, 30))
+    point = await city.point(1)
+    status, err = await city.report(b, point, "门口有垃圾", attachments=[*own[:2], strange])
+    assert status == 422, err
+    assert await Case.all().count() == 0 and await CaseAttachment.all().count() == 0
+
+    mixed = [own[2], own[0], own[1]]
+    status, out = await city.report(b, point, "门口有垃圾", attachments=mixed)
+    assert status == 201, out
+    detail = await city.client.get(f"/api/v1/cases/{out['case']['id']}", headers=b)
+    shown = [p["media_id"] for p in (await detail.json())["attachments"]]
+    assert shown == mixed  # as the reporter sent them: the first is the case's picture
 
 
 async def test_a_handler_cannot_use_the_reporters_photo_as_the_fix(city: City) -> None:
