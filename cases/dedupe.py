@@ -2,9 +2,9 @@
 
 Every report asks the database three things before it writes: was this (source, key) filed
 already (a retried request), is an open case of the same category within the merge radius
-(a second report of the same problem), and, on PostgreSQL, the ids a new case and report will
-take (cases/journal.py numbers the case in its INSERT). One UNION ALL asks them in one round
-trip, inside intake's transaction (hand-written: core/rows.py).
+(a second report of the same problem), and, on PostgreSQL, the ids that a new case, its report
+and its first timeline rows will take (cases/journal.py writes them all in one statement). One
+UNION ALL asks them in one round trip, inside intake's transaction (hand-written: core/rows.py).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 from cases.catalog import Category
 from cases.const import OPEN_STATUSES
 from cases.deps import Deps
+from cases.journal import EVENTS, Ids
 from cases.models import Case
 from cases.schemas import IntakeDraft
 from core import rows
@@ -40,9 +41,10 @@ def _near(first: int) -> str:
 
 
 _IDS = (
-    " UNION ALL SELECT 'case_id', nextval(pg_get_serial_sequence('\"case\"', 'id')), NULL, NULL"
+    " UNION ALL SELECT 'case_id', nextval(pg_get_serial_sequence('\"case\"', 'id')), NULL, NULL"  # noqa: S608
     " UNION ALL SELECT 'report_id', nextval(pg_get_serial_sequence('\"case_report\"', 'id')),"
-    " NULL, NULL"
+    " NULL, NULL UNION ALL SELECT 'event_id', nextval(pg_get_serial_sequence('\"case_event\"', "
+    f"'id')), NULL, NULL FROM generate_series(1, {EVENTS})"
 )
 
 
@@ -52,7 +54,7 @@ class Seen:
 
     report_id: int | None  # the report filed under this (source, key) already
     near: list[tuple[float, int]]  # (metres, case id) of open cases within the merge radius
-    ids: tuple[int, int] | None  # (case id, report id) taken for a new case; None on SQLite
+    ids: Ids | None  # taken for a new case (None on SQLite: the journal takes them)
 
     def duplicate_of(self) -> int | None:
         """The nearest open case (the older of two as near): the one a report joins."""
@@ -94,6 +96,7 @@ def _seen(found: list[dict[str, Any]], place: Place | None, radius: float) -> Se
                 near.append((metres, int(c["id"])))
     ids = None
     if "case_id" in by:
-        ids = (int(by["case_id"][0]["id"]), int(by["report_id"][0]["id"]))
+        events = tuple(sorted(int(e["id"]) for e in by["event_id"]))
+        ids = Ids(int(by["case_id"][0]["id"]), int(by["report_id"][0]["id"]), events)
     report = by.get("report")
     return Seen(int(report[0]["id"]) if report else None, near, ids)

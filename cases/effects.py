@@ -18,7 +18,7 @@ from cases.const import (
 from cases.deps import Deps
 from cases.dispatch import resolve_department
 from cases.errors import InvalidTransition
-from cases.models import Case, CaseEvent, Report
+from cases.models import Case, CaseAttachment, CaseEvent, Report
 from cases.policy import Limit
 from cases.schemas import (
     ActionIn,
@@ -30,6 +30,7 @@ from cases.schemas import (
     RegisterIn,
     ResultIn,
 )
+from core import rows
 from core.auth.const import Role
 from core.auth.service import Principal
 from core.errors import Forbidden, ValidationFailed
@@ -359,7 +360,13 @@ class Evidence:
 
     async def attach(self, case: Case, event: CaseEvent) -> None:
         """Link them to the case at this timeline row (the uploader's own only)."""
-        await photos.attach(
+        link = self.link(case, event)
+        if link is not None:
+            link.check(await rows.select(CaseAttachment, link.sql, link.values))
+
+    def link(self, case: Case, event: CaseEvent) -> photos.Link | None:
+        """The statement that links them (None: no photos), to send beside other rows."""
+        return photos.linking(
             case,
             event,
             self.media_ids,

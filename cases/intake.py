@@ -15,7 +15,7 @@ from cases.catalog import Category
 from cases.const import Action, AttachmentKind, CaseStatus, Source, Stage, Urgency
 from cases.deps import Deps
 from cases.effects import Evidence
-from cases.journal import Journal
+from cases.journal import Ids, Journal
 from cases.models import Case, CaseEvent, Report
 from cases.schemas import DispatchIn, IntakeDraft, NoteIn, RegisterIn
 from cases.states import Reporters, apply_in_transaction
@@ -165,7 +165,7 @@ async def _new_case(
     place: Place | None,
     deps: Deps,
     now: dt.datetime,
-    ids: tuple[int, int] | None,
+    ids: Ids | None,
 ) -> Journal:
     # A citizen does not choose the class of their own case: the acceptor does at 立案.
     urgency = (draft.urgency if draft.reporter.citizen_id is None else None) or Urgency.B

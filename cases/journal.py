@@ -6,9 +6,9 @@ per move, and every UPDATE re-indexed the row (its status, department and deadli
 indexed, its text has a search index): fifteen statements for one report. The journal lets
 the same moves run (states._apply with effects.plan: the same checks, clocks, timeline rows
 and events) on the case in memory, and writes the case once in its final state, with ids
-taken ahead (core.rows.allocate_ids) so its number is in that INSERT; then its report, its
-timeline rows in one statement, their photos, and the outbox rows of all their events in one
-statement. The transaction is the caller's: a failure anywhere writes nothing.
+taken ahead (core.rows.allocate) so its number is in that INSERT, with its report, its
+timeline rows, their photos and the outbox rows of their events: one statement on PostgreSQL,
+one per table on SQLite. The transaction is the caller's: a failure anywhere writes nothing.
 
 A move that needs the case in the database (one that opens a 核实/核查 task, whose row
 refers to the case's) writes the journal first and goes on move by move.
@@ -41,29 +41,44 @@ class _Move:
     reporters: Reporters | None
 
 
+# Timeline rows an intake writes at most before the case is in the database: its report,
+# 立案 and 派遣 (or 受理, whose 核实 writes the journal first). More take ids then.
+EVENTS = 4
+
+
+@dataclass(frozen=True)
+class Ids:
+    """Ids taken ahead for a new case: its own, its report's, its first timeline rows'."""
+
+    case: int
+    report: int
+    events: tuple[int, ...]
+
+
 class Journal:
     """A case not written yet, its report and the timeline rows of its moves so far."""
 
-    def __init__(self, case: Case, report_id: int) -> None:
+    def __init__(self, case: Case, ids: Ids) -> None:
         self.case = case
-        self.report_id = report_id
+        self.report_id = ids.report
         self.report: Report | None = None
+        self._event_ids = list(ids.events)
         self._moves: list[_Move] = []
         self.pending = True
 
     @classmethod
-    async def open(
-        cls, deps: Deps, now: dt.datetime, ids: tuple[int, int] | None, **fields: Any
-    ) -> Journal:
-        """A new case with these columns, its number over its id; `ids` (case, report) taken
-        already (cases/dedupe.py on PostgreSQL), or taken now."""
-        case_id, report_id = ids or await rows.allocate_ids(Case, Report)
+    async def open(cls, deps: Deps, now: dt.datetime, ids: Ids | None, **fields: Any) -> Journal:
+        """A new case with these columns, its number over its id; `ids` taken already
+        (cases/dedupe.py on PostgreSQL), or taken now."""
+        if ids is None:
+            got = await rows.allocate({Case: 1, Report: 1, CaseEvent: EVENTS})
+            ids = Ids(got[Case][0], got[Report][0], tuple(got[CaseEvent]))
         # Human-readable and unique: the city's format over the local date and the row id (no
         # counter to contend on).
         number = deps.policy.workflow.number(
-            case_id=case_id, local_date=to_local(now).date(), city=deps.policy.city_code
+            case_id=ids.case, local_date=to_local(now).date(), city=deps.policy.city_code
         )
-        return cls(Case(id=case_id, number=number, **fields), report_id)
+        return cls(Case(id=ids.case, number=number, **fields), ids)
 
     def record(
         self, case: Case, event: CaseEvent, evidence: Evidence, reporters: Reporters | None
@@ -71,23 +86,42 @@ class Journal:
         """Keep a move's timeline row (unsaved), its photos, and the case as the move left it."""
         if not self.pending:
             raise RuntimeError("the journal was written: write moves one by one now")
+        if self._event_ids:
+            event.id = self._event_ids.pop(0)
         self._moves.append(_Move(copy.copy(case), event, evidence, reporters))
 
     async def write(self, deps: Deps) -> list[int]:
-        """Write the case, its report, its timeline, their photos and events; return the ids
-        of the outbox rows to kick after commit."""
+        """Write the case, its report, its timeline, their photos and the outbox rows of their
+        events: one statement on PostgreSQL (core.rows.Together); return the outbox ids to kick
+        after commit."""
         if not self.pending:
             return []
         self.pending = False
-        await rows.insert([self.case])
-        if self.report is not None:
-            await rows.insert([self.report])
         moves, self._moves = self._moves, []
-        await rows.insert([m.event for m in moves])
-        publications = []
+        events_ = [m.event for m in moves]
+        if any(e.id is None for e in events_):  # more moves than ids taken ahead
+            more = await rows.allocate({CaseEvent: sum(e.id is None for e in events_)})
+            for event, id_ in zip(
+                (e for e in events_ if e.id is None), more[CaseEvent], strict=True
+            ):
+                event.id = id_
+        batch = rows.Together(Case)
+        batch.rows([self.case])
+        batch.rows([self.report] if self.report is not None else [])
+        batch.rows(events_)  # their created_at set now: their events say when
+        links = []
         for move in moves:
-            await move.evidence.attach(self.case, move.event)
-            item = events.publication(move.case, move.event, deps=deps, reporters=move.reporters)
-            if item is not None:
-                publications.append(item)
-        return await core_events.publish_all(publications)
+            link = move.evidence.link(self.case, move.event)
+            if link is not None:
+                links.append((link, batch.sql(link.sql, link.values)))
+        publications = [
+            p
+            for m in moves
+            if (p := events.publication(m.case, m.event, deps=deps, reporters=m.reporters))
+        ]
+        outbox = await core_events.outbox_rows(publications)
+        batch.rows(outbox)
+        returned = await batch.send()
+        for link, part in links:
+            link.check(returned[part])
+        return core_events.to_kick(outbox)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from tortoise import timezone
@@ -12,7 +14,28 @@ from core import rows
 from core.errors import ValidationFailed
 
 
-async def attach(
+@dataclass(frozen=True)
+class Link:
+    """The INSERT that links photos, and the check of what it linked."""
+
+    sql: str
+    values: list[Any]
+    wanted: tuple[int, ...]
+
+    def check(self, linked: Sequence[Any]) -> None:
+        """Refuse when a photo was not linked (unknown, or not the uploader's): the caller's
+        transaction then writes none of them."""
+        got = {int(r["media_id"]) if isinstance(r, dict) else int(r) for r in linked}
+        missing = sorted(set(self.wanted) - got)
+        if missing:
+            raise ValidationFailed(
+                f"unknown media {missing}",
+                message="图片不存在或不是您上传的，请重新上传",
+                extra={"fields": [{"field": "attachments", "message": "图片不存在"}]},
+            )
+
+
+def linking(
     case: Case,
     event: CaseEvent,
     media_ids: Any,
@@ -20,14 +43,13 @@ async def attach(
     *,
     citizen_id: int | None = None,
     staff_id: int | None = None,
-) -> None:
-    """Link the uploader's own photos to the case at this step (the system may link any)."""
+) -> Link | None:
+    """The statement linking these photos (None: no photos). Hand-written (core/rows.py):
+    the rows are made from the media that are this uploader's, so a photo that is not comes
+    back missing."""
     wanted = list(dict.fromkeys(int(i) for i in media_ids))
     if not wanted:
-        return
-    # One statement (core/rows.py: nearly every report has a photo): the rows are made from
-    # the media that are this uploader's, so a photo that is not comes back missing, and the
-    # caller's transaction writes none of them.
+        return None
     values: list[Any] = [
         case.id,
         kind.value,
@@ -56,11 +78,4 @@ async def attach(
         first = len(values) - len(wanted) + 1
         whens = " ".join(f"WHEN ${first + n} THEN {n}" for n in range(len(wanted)))
         sql += f' ORDER BY CASE m."id" {whens} END'
-    linked = await rows.select(CaseAttachment, sql + ' RETURNING "media_id"', values)
-    missing = sorted(set(wanted) - {int(r["media_id"]) for r in linked})
-    if missing:
-        raise ValidationFailed(
-            f"unknown media {missing}",
-            message="图片不存在或不是您上传的，请重新上传",
-            extra={"fields": [{"field": "attachments", "message": "图片不存在"}]},
-        )
+    return Link(sql + ' RETURNING "media_id"', values, tuple(wanted))

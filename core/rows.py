@@ -10,7 +10,7 @@ columns are what tortoise itself writes and reads back).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -18,7 +18,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.fields.base import DatabaseDefault
 from tortoise.models import Model
 
-__all__ = ["allocate_ids", "dialect", "insert", "param", "select"]
+__all__ = ["Together", "allocate", "dialect", "insert", "param", "select"]
 
 
 def _connection(model: type[Model]) -> BaseDBAsyncClient:
@@ -75,7 +75,7 @@ def _insert_sql(table: str, columns: tuple[str, ...], rows: int, dialect: str) -
         tuples = (one for _ in range(rows))
     names = ",".join(f'"{c}"' for c in columns)
     # Table and column names come from the models, every value is a parameter.
-    return f'INSERT INTO "{table}" ({names}) VALUES {",".join(tuples)} RETURNING "id"'  # noqa: S608
+    return f'INSERT INTO "{table}" ({names}) VALUES {",".join(tuples)} RETURNING "id"'
 
 
 @lru_cache(maxsize=64)
@@ -91,14 +91,8 @@ def _columns(model: type[Model], with_id: bool) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-async def insert(rows: Sequence[Model]) -> None:
-    """INSERT these new rows of one model in one statement; set the ids the database chose.
-
-    Rows either all carry their id (from `allocate_ids`) or none does. Auto-now fields get the
-    time of this call, as `Model.save` would give them.
-    """
-    if not rows:
-        return
+def _values(rows: Sequence[Model]) -> tuple[type[Model], tuple[tuple[str, str], ...], list[Any]]:
+    """The model, its columns and the converted values of new rows of one model."""
     model = type(rows[0])
     if any(type(r) is not model for r in rows):
         raise TypeError("insert takes rows of one model")
@@ -115,34 +109,124 @@ async def insert(rows: Sequence[Model]) -> None:
             if isinstance(value, DatabaseDefault):
                 raise ValueError(f"{model.__name__}.{name}: set a value (no database default here)")
             values.append(fields[name].to_db_value(value, row))
-    db = _connection(model)
-    sql = _insert_sql(model._meta.db_table, tuple(c for _, c in columns), len(rows), _dialect(db))
-    returned = await db.execute_query_dict(sql, values)
+    return model, columns, values
+
+
+def _took_ids(rows: Sequence[Model], returned: Sequence[dict[str, Any]]) -> None:
+    """Set the ids the database chose (or confirm the given ones) on the rows."""
+    model = type(rows[0])
     # RETURNING's order is not promised (SQLite says so); ids are handed out in VALUES order.
     ids = sorted(int(r["id"]) for r in returned)
     if len(ids) != len(rows):
         raise RuntimeError(f"{model._meta.db_table}: {len(ids)} ids for {len(rows)} rows")
     for row, id_ in zip(rows, ids, strict=True):
-        setattr(row, pk, id_)
+        setattr(row, model._meta.pk_attr, id_)
         row._saved_in_db = True
 
 
-async def allocate_ids(*models: type[Model]) -> list[int]:
-    """Take the next id of each model's table now, in one statement, inside the transaction.
+async def insert(rows: Sequence[Model]) -> None:
+    """INSERT these new rows of one model in one statement; set the ids the database chose.
+
+    Rows either all carry their id (from `allocate`) or none does. Auto-now fields get the
+    time of this call, as `Model.save` would give them.
+    """
+    if not rows:
+        return
+    model, columns, values = _values(rows)
+    db = _connection(model)
+    sql = _insert_sql(model._meta.db_table, tuple(c for _, c in columns), len(rows), _dialect(db))
+    _took_ids(rows, await db.execute_query_dict(sql, values))
+
+
+class Together:
+    """INSERTs that belong together, sent as one statement on PostgreSQL (each a data-modifying
+    CTE: foreign keys are checked at the statement's end, so a row may refer to one written
+    beside it) and one after another, in the order given, on SQLite. Inside a transaction.
+    """
+
+    def __init__(self, model: type[Model]) -> None:
+        self._db = _connection(model)
+        self._postgres = _dialect(self._db) == "postgres"
+        self._parts: list[tuple[str, list[Any], Sequence[Model] | None]] = []
+
+    def rows(self, rows: Sequence[Model]) -> int:
+        """New rows of one model (values taken now: auto-now fields get this time)."""
+        if not rows:
+            return self.sql("", [])
+        model, columns, values = _values(rows)
+        sql = _insert_sql(model._meta.db_table, tuple(c for _, c in columns), len(rows), "postgres")
+        return self._add(sql, values, rows)
+
+    def sql(self, sql: str, values: list[Any]) -> int:
+        """A hand-written INSERT (with $1, $2, … and its own RETURNING); return its part number."""
+        return self._add(sql, values, None)
+
+    def _add(self, sql: str, values: list[Any], rows: Sequence[Model] | None) -> int:
+        self._parts.append((sql, values, rows))
+        return len(self._parts) - 1
+
+    async def send(self) -> list[list[Any]]:
+        """Write every part; return the values each part's RETURNING gave, by part number."""
+        out: list[list[Any]] = [[] for _ in self._parts]
+        if self._postgres:
+            for row in await self._db.execute_query_dict(*self._statement()):
+                out[int(row["part"])].append(row["value"])
+        else:
+            for n, (sql, values, _) in enumerate(self._parts):
+                if sql:
+                    got = await self._db.execute_query_dict(_for_dialect(sql, "sqlite"), values)
+                    out[n] = [next(iter(r.values())) for r in got]
+        for (_, _, rows), returned in zip(self._parts, out, strict=True):
+            if rows:
+                _took_ids(rows, [{"id": v} for v in returned])
+        return out
+
+    def _statement(self) -> tuple[str, list[Any]]:
+        ctes: list[str] = []
+        picks: list[str] = []
+        values: list[Any] = []
+        for n, (sql, part_values, _) in enumerate(self._parts):
+            if not sql:
+                continue
+            offset = len(values)
+            ctes.append(f"p{n} AS ({_shifted(sql, offset)})")
+            values += part_values
+            column = _RETURNING.search(sql)
+            if column:
+                picks.append(f'SELECT {n} AS "part", {column[1]}::bigint AS "value" FROM p{n}')
+        select = " UNION ALL ".join(picks) or "SELECT NULL AS part, NULL AS value WHERE false"
+        return f"WITH {', '.join(ctes)} {select}", values
+
+
+def _shifted(sql: str, offset: int) -> str:
+    """The statement with $1, $2, … moved up by offset (its place in the joint statement)."""
+    return _PLACEHOLDER.sub(lambda m: f"${int(m[1]) + offset}", sql)
+
+
+_RETURNING = re.compile(r'RETURNING ("\w+")\s*$')
+
+
+async def allocate(wanted: Mapping[type[Model], int]) -> dict[type[Model], list[int]]:
+    """Take the next ids of each model's table now, in one statement, inside the transaction.
 
     PostgreSQL: `nextval` of each serial (never handed out twice, a rollback leaves a gap).
     SQLite: the AUTOINCREMENT counter in `sqlite_sequence`, moved under the write lock that
-    the UPDATE takes, so two processes never get the same id (a rollback gives it back).
+    the UPDATE takes, so two processes never get the same id (a rollback gives them back).
+    Ids go to rows in the order handed out, so that the table's order is the writing order.
     """
+    models = [m for m, n in wanted.items() if n > 0]
     db = _connection(models[0])
-    tables = [m._meta.db_table for m in models]
     if _dialect(db) == "postgres":
-        picks = ",".join(
-            f"nextval(pg_get_serial_sequence('\"{t}\"','id')) AS n{i}" for i, t in enumerate(tables)
+        sql = " UNION ALL ".join(
+            f"SELECT {i} AS m, nextval(pg_get_serial_sequence('\"{m._meta.db_table}\"','id')) AS id"
+            f" FROM generate_series(1, {int(wanted[m])})"
+            for i, m in enumerate(models)
         )
-        (row,) = await db.execute_query_dict(f"SELECT {picks}")
-        return [int(row[f"n{i}"]) for i in range(len(tables))]
-    return [await _sqlite_next(db, t) for t in tables]
+        got: dict[type[Model], list[int]] = {m: [] for m in models}
+        for row in await db.execute_query_dict(sql):
+            got[models[int(row["m"])]].append(int(row["id"]))
+        return {m: sorted(ids) for m, ids in got.items()}
+    return await _sqlite_allocate(db, {m._meta.db_table: (m, int(wanted[m])) for m in models})
 
 
 # A model's table name goes in; the value is a parameter.
@@ -151,13 +235,31 @@ _SQLITE_SEED = (
 )
 
 
-async def _sqlite_next(db: BaseDBAsyncClient, table: str) -> int:
-    bump = "UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = ? RETURNING seq"
-    rows = await db.execute_query_dict(bump, [table])
-    if not rows:
-        # The table never had a row: its counter starts from what is there (nothing, or rows
-        # written with explicit ids).
-        seed = _SQLITE_SEED.format(table=table)
-        await db.execute_query(seed, [table])
-        rows = await db.execute_query_dict(bump, [table])
-    return int(rows[0]["seq"])
+async def _sqlite_allocate(
+    db: BaseDBAsyncClient, wanted: dict[str, tuple[type[Model], int]]
+) -> dict[type[Model], list[int]]:
+    tops = await _sqlite_bump(db, {t: n for t, (_, n) in wanted.items()})
+    return {model: _range(tops[t], n) for t, (model, n) in wanted.items()}
+
+
+async def _sqlite_bump(db: BaseDBAsyncClient, wanted: dict[str, int]) -> dict[str, int]:
+    """Move each table's counter by its count; return where each now stands."""
+    steps = " ".join(f"WHEN '{t}' THEN {n}" for t, n in wanted.items())
+    marks = ",".join("?" * len(wanted))
+    bump = (
+        f"UPDATE sqlite_sequence SET seq = seq + CASE name {steps} END "
+        f"WHERE name IN ({marks}) RETURNING name, seq"
+    )
+    tops = {str(r["name"]): int(r["seq"]) for r in await db.execute_query_dict(bump, list(wanted))}
+    missing = {t: n for t, n in wanted.items() if t not in tops}
+    if missing:
+        # A table that never had a row: its counter starts from what is there (nothing, or
+        # rows written with explicit ids); the same UPDATE then moves it.
+        for table in sorted(missing):
+            await db.execute_query(_SQLITE_SEED.format(table=table), [table])
+        tops |= await _sqlite_bump(db, missing)
+    return tops
+
+
+def _range(top: int, n: int) -> list[int]:
+    return list(range(top - n + 1, top + 1))

@@ -139,8 +139,16 @@ async def publish(
 
 async def publish_all(items: Sequence[Publication], *, every_row: bool = False) -> list[int]:
     """Publish several events at once: the rows of all their subscribers in one INSERT."""
+    written = await outbox_rows(items)
+    await rows.insert(written)
+    return to_kick(written, every_row=every_row)
+
+
+async def outbox_rows(items: Sequence[Publication]) -> list[OutboxItem]:
+    """The outbox rows of these events' subscribers, not written yet (for a caller that
+    writes them beside its own rows: core.rows.Together)."""
     now = timezone.now()
-    written = [
+    return [
         OutboxItem(
             kind=row.kind,
             payload=row.payload,
@@ -151,7 +159,10 @@ async def publish_all(items: Sequence[Publication], *, every_row: bool = False) 
         for sub in subscribers(item.event)
         for row in await _rows(sub, item.payload, item.hints)
     ]
-    await rows.insert(written)
+
+
+def to_kick(written: Sequence[OutboxItem], *, every_row: bool = False) -> list[int]:
+    """The ids of written rows to kick after commit: those a handler here runs (or all)."""
     return [i.id for i in written if every_row or handler_for(i.kind) is not None]
 
 

@@ -10,7 +10,9 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from core import rows
+from core.auth.models import AccessToken, Staff
 from core.jobs.models import OutboxItem, OutboxStatus
+from core.org.models import Department, DepartmentKind
 
 
 def _item(n: int, **kw: object) -> OutboxItem:
@@ -45,7 +47,8 @@ async def test_many_rows_in_one_insert_read_back_as_the_orm_writes_them(db: None
 async def test_allocated_ids_are_new_and_taken_by_the_insert(db: None) -> None:
     await OutboxItem.create(kind="test.rows", payload={}, available_at=timezone.now())
     async with in_transaction():
-        first, second = await rows.allocate_ids(OutboxItem, OutboxItem)
+        got = await rows.allocate({OutboxItem: 2})
+        first, second = got[OutboxItem]
         assert second == first + 1
         item = _item(1, id=second)
         await rows.insert([item])
@@ -57,7 +60,7 @@ async def test_allocated_ids_are_new_and_taken_by_the_insert(db: None) -> None:
 
 async def test_the_first_id_of_an_empty_table(db: None) -> None:
     async with in_transaction():
-        (first,) = await rows.allocate_ids(OutboxItem)
+        (first,) = (await rows.allocate({OutboxItem: 1}))[OutboxItem]
         await rows.insert([_item(1, id=first)])
     assert (await OutboxItem.create(kind="x", payload={}, available_at=timezone.now())).id > first
 
@@ -80,3 +83,60 @@ async def test_mixed_or_misused_rows_are_refused(db: None) -> None:
         await rows.insert([_item(1, id=10), _item(2)])
     await rows.insert([])  # nothing to do
     assert await OutboxItem.all().count() == 0
+
+
+async def test_ids_of_several_tables_at_once_never_handed_out_twice(db: None) -> None:
+    async with in_transaction():
+        a = await rows.allocate({OutboxItem: 3, Staff: 1})
+    async with in_transaction():
+        b = await rows.allocate({OutboxItem: 2, Staff: 1})
+    assert len(a[OutboxItem]) == 3 and a[OutboxItem] == sorted(a[OutboxItem])
+    assert set(a[OutboxItem]).isdisjoint(b[OutboxItem]) and a[Staff] != b[Staff]
+    assert min(b[OutboxItem]) > max(a[OutboxItem])
+
+
+async def test_rows_that_refer_to_each_other_go_together_or_not_at_all(db: None) -> None:
+    async with in_transaction():
+        ids = await rows.allocate({Department: 1, Staff: 1})
+        department = Department(
+            id=ids[Department][0], code="HW", name="环卫处", kind=DepartmentKind.DEPARTMENT
+        )
+        staff = Staff(
+            id=ids[Staff][0],
+            username="ly",
+            display_name="李勇",
+            password_hash="x",
+            roles=["handler"],
+        )
+        staff.department_id = department.id  # written in the same statement
+        together = rows.Together(Staff)
+        together.rows([department])
+        together.rows([staff])
+        now = timezone.now()
+        part = together.sql(
+            'INSERT INTO "access_token" ("token_hash", "staff_id", "created_at", "expires_at") '
+            'VALUES ($1, $2, $3, $4) RETURNING "staff_id"',
+            [
+                "h" * 64,
+                staff.id,
+                rows.param(AccessToken, "created_at", now),
+                rows.param(AccessToken, "expires_at", now + dt.timedelta(hours=1)),
+            ],
+        )
+        outbox = [_item(1), _item(2)]
+        together.rows(outbox)
+        returned = await together.send()
+    assert returned[part] == [staff.id]
+    assert all(o.id for o in outbox) and outbox[0].id < outbox[1].id
+    stored = await Staff.get(id=staff.id).prefetch_related("department")
+    assert stored.roles == ["handler"] and stored.department.code == "HW"
+    token = await AccessToken.get(staff_id=staff.id)
+    assert token.expires_at > now
+
+    with pytest.raises(IntegrityError):
+        async with in_transaction():
+            together = rows.Together(OutboxItem)
+            together.rows([_item(3)])
+            together.rows([_item(1)])  # its dedupe key is taken: the whole statement fails
+            await together.send()
+    assert await OutboxItem.filter(dedupe_key="rows|3").count() == 0
