@@ -55,6 +55,7 @@ class Seen:
     report_id: int | None  # the report filed under this (source, key) already
     near: list[tuple[float, int]]  # (metres, case id) of open cases within the merge radius
     ids: Ids | None  # taken for a new case (None on SQLite: the journal takes them)
+    live: dict[int, bool]  # of the departments asked about: still taking cases
 
     def duplicate_of(self) -> int | None:
         """The nearest open case (the older of two as near): the one a report joins."""
@@ -62,9 +63,15 @@ class Seen:
 
 
 async def look(
-    draft: IntakeDraft, category: Category | None, place: Place | None, deps: Deps, now: dt.datetime
+    draft: IntakeDraft,
+    category: Category | None,
+    place: Place | None,
+    deps: Deps,
+    now: dt.datetime,
+    departments: list[int],
 ) -> Seen:
-    """Ask the three questions at once (the duplicate search where the category merges)."""
+    """Ask the three questions at once (the duplicate search where the category merges), and
+    which of these departments (those an automatic 派遣 may pick) are still live."""
     sql = _BY_KEY
     values: list[Any] = [draft.source.value, draft.idempotency_key]
     rules = deps.policy.for_category(category.code) if category else None
@@ -77,12 +84,23 @@ async def look(
         values += [category.code, place.lat - dlat, place.lat + dlat]
         values += [place.lon - dlon, place.lon + dlon, rows.param(Case, "created_at", since)]
         values += _OPEN
+    if departments:
+        marks = ",".join(
+            f"${i}" for i in range(len(values) + 1, len(values) + 1 + len(departments))
+        )
+        sql += (
+            ' UNION ALL SELECT \'department\', "id", NULL, NULL FROM "department" '  # noqa: S608
+            f'WHERE "id" IN ({marks}) AND "retired_at" IS NULL'
+        )
+        values += departments
     postgres = rows.dialect(Case) == "postgres"
     found = await rows.select(Case, sql + (_IDS if postgres else ""), values)
-    return _seen(found, place, radius)
+    return _seen(found, place, radius, departments)
 
 
-def _seen(found: list[dict[str, Any]], place: Place | None, radius: float) -> Seen:
+def _seen(
+    found: list[dict[str, Any]], place: Place | None, radius: float, departments: list[int]
+) -> Seen:
     by: dict[str, list[dict[str, Any]]] = {}
     for row in found:
         by.setdefault(str(row["what"]), []).append(row)
@@ -99,4 +117,6 @@ def _seen(found: list[dict[str, Any]], place: Place | None, radius: float) -> Se
         events = tuple(sorted(int(e["id"]) for e in by["event_id"]))
         ids = Ids(int(by["case_id"][0]["id"]), int(by["report_id"][0]["id"]), events)
     report = by.get("report")
-    return Seen(int(report[0]["id"]) if report else None, near, ids)
+    live = {int(d["id"]) for d in by.get("department", [])}
+    known = {d: d in live for d in departments}
+    return Seen(int(report[0]["id"]) if report else None, near, ids, known)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 from tortoise.transactions import in_transaction
@@ -90,6 +93,32 @@ class DispatchCache:
         return self._by_code.get(code)
 
 
+async def candidates(
+    category: str, *, grid_id: int | None, street_id: int | None, deps: Deps
+) -> list[int]:
+    """The departments an automatic 派遣 of this category here may go to: the rule's, then
+    the category's default (read from memory; whether each is still live is the database's)."""
+    found = await deps.dispatch.rule_department(category, grid_id=grid_id, street_id=street_id)
+    code = deps.policy.for_category(category).department
+    default = await deps.dispatch.department_id(code) if code else None
+    return [d for d in dict.fromkeys((found, default)) if d is not None]
+
+
+# Departments read live (or not) in the current transaction: intake asks with its other
+# questions (cases/dedupe.py), so that its 自动派遣 reads nothing more.
+_KNOWN_LIVE: ContextVar[Mapping[int, bool] | None] = ContextVar("known_live", default=None)
+
+
+@contextlib.contextmanager
+def knowing_live(live: Mapping[int, bool]) -> Iterator[None]:
+    """Let `_live` answer from what was read in this transaction."""
+    token = _KNOWN_LIVE.set(live)
+    try:
+        yield
+    finally:
+        _KNOWN_LIVE.reset(token)
+
+
 async def resolve_department(case: Case, chosen: int | None, *, deps: Deps) -> int:
     """Pick the department: the dispatcher's choice, else the rules, else the category default."""
     if chosen is not None:
@@ -118,6 +147,9 @@ _LIVE = 'SELECT 1 AS one FROM "department" WHERE "id" = $1 AND "retired_at" IS N
 
 async def _live(department_id: int) -> bool:
     """A rule or the profile may still name a department since retired: it gets no cases."""
+    known = _KNOWN_LIVE.get()
+    if known is not None and department_id in known:
+        return known[department_id]
     # Hand-written (core/rows.py): every 自动派遣 asks.
     return bool(await rows.select(Department, _LIVE, [department_id]))
 

@@ -10,7 +10,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from cases import clock, dedupe, events
+from cases import clock, dedupe, dispatch, events
 from cases.catalog import Category
 from cases.const import Action, AttachmentKind, CaseStatus, Source, Stage, Urgency
 from cases.deps import Deps
@@ -137,7 +137,8 @@ async def _persist(
     draft: IntakeDraft, category: Category | None, place: Place | None, deps: Deps
 ) -> tuple[IntakeResult, list[int]]:
     now = deps.now()
-    seen = await dedupe.look(draft, category, place, deps, now)
+    departments = await _dispatch_to(draft, category, place, deps)
+    seen = await dedupe.look(draft, category, place, deps, now, departments)
     if seen.report_id is not None:
         return await _replayed(draft, seen.report_id), []
     if (parent := seen.duplicate_of()) is not None:
@@ -148,9 +149,29 @@ async def _persist(
     citizen = draft.reporter.citizen_id
     reporters = ((report.id, draft.source.value, citizen),) if citizen is not None else ()
     await _report_event(case, draft, report, Action.REPORT, None, deps, reporters, journal)
-    case, outbox_ids = await _first_moves(case, draft, category, place, deps, reporters, journal)
+    with dispatch.knowing_live(seen.live):
+        case, outbox_ids = await _first_moves(
+            case, draft, category, place, deps, reporters, journal
+        )
     outbox_ids += await journal.write(deps)  # the case in its final state (cases/journal.py)
     return IntakeResult(case, report, True, False), outbox_ids
+
+
+async def _dispatch_to(
+    draft: IntakeDraft, category: Category | None, place: Place | None, deps: Deps
+) -> list[int]:
+    """The departments this report's 自动派遣 may go to (none where it is not automatic)."""
+    if category is None:
+        return []
+    rules = deps.policy.for_category(category.code)
+    if draft.source not in rules.auto_register or draft.source not in rules.auto_dispatch:
+        return []
+    return await dispatch.candidates(
+        category.code,
+        grid_id=place.grid_id if place else None,
+        street_id=place.street_id if place else None,
+        deps=deps,
+    )
 
 
 def _actor_kind(draft: IntakeDraft) -> str:

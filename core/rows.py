@@ -154,7 +154,8 @@ class Together:
         if not rows:
             return self.sql("", [])
         model, columns, values = _values(rows)
-        sql = _insert_sql(model._meta.db_table, tuple(c for _, c in columns), len(rows), "postgres")
+        dialect = "postgres" if self._postgres else "sqlite"
+        sql = _insert_sql(model._meta.db_table, tuple(c for _, c in columns), len(rows), dialect)
         return self._add(sql, values, rows)
 
     def sql(self, sql: str, values: list[Any]) -> int:
@@ -198,6 +199,7 @@ class Together:
         return f"WITH {', '.join(ctes)} {select}", values
 
 
+@lru_cache(maxsize=512)
 def _shifted(sql: str, offset: int) -> str:
     """The statement with $1, $2, … moved up by offset (its place in the joint statement)."""
     return _PLACEHOLDER.sub(lambda m: f"${int(m[1]) + offset}", sql)

@@ -89,3 +89,17 @@ async def test_a_retired_department_gets_no_new_case(city: City) -> None:
     assert "撤销" in err["message"]
     _, detail = await city.get(f"/api/v1/cases/{earlier['id']}", "dispatcher")
     assert detail["department_id"] == sz  # history stays
+
+
+async def test_a_rule_naming_a_retired_department_falls_back_to_the_categorys(city: City) -> None:
+    """Intake reads both departments' state with its other questions (cases/dedupe.py): the
+    rule's SZ, retired, is passed over for the profile's HW at once."""
+    hw, sz = await city.department("HW"), await city.department("SZ")
+    lead, admin = await city.login("shift_lead"), await city.login("admin")
+    grid = await city.grid(1, number=2)
+    rule = {"category_code": "E06010", "department_id": sz, "grid_id": grid.id}
+    assert (await city.client.post("/api/v1/dispatch-rules", json=rule, headers=lead)).status == 201
+    r = await city.client.post(f"/api/v1/departments/{sz}/retire", headers=admin)
+    assert r.status == 200, await r.text()
+    case = await city.dispatched(1, "垃圾", number=2)
+    assert case["department_id"] == hw
