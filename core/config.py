@@ -114,6 +114,13 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="address `cityloop serve` listens on")
     port: int = Field(8080, ge=1, le=65535, description="port `cityloop serve` listens on")
     media_dir: Path = Field(Path("./var/media"), description="where uploaded files are kept")
+    database_pool_size: int = Field(
+        16,
+        ge=1,
+        le=200,
+        description="PostgreSQL connections each process may hold (`serve --workers N`: N times "
+        "this, and each worker as many); a URL's own ?maxsize= wins",
+    )
     event_loop: Literal["uvloop", "asyncio"] = Field(
         "uvloop",
         description="the server's event loop: uvloop (libuv; a tenth less CPU per request) or "

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core.config import load_settings
+from core.config import Settings, load_settings
 from core.errors import ConfigError
 
 
@@ -155,3 +155,19 @@ def test_serve_on_a_taken_port_says_so_before_seeding_anything(tmp_path: Path) -
             assert f"端口 {port} 已被占用" in proc.stderr
             assert "serving on" not in proc.stdout and "admin" not in proc.stdout
             assert not (tmp_path / "var").exists()  # no database was seeded
+
+
+def test_each_process_holds_up_to_the_pool_size_of_postgresql_connections() -> None:
+    from core.db import tortoise_config
+
+    def url(settings: Settings) -> str:
+        return str(tortoise_config(settings)["connections"]["default"])
+
+    pg = "postgresql://u:p@db.example:5432/city"
+    assert url(load_settings(database_url=pg)).endswith("/city?minsize=2&maxsize=16")
+    assert url(load_settings(database_url=pg, database_pool_size=40)).endswith("maxsize=40")
+    assert url(load_settings(database_url=pg + "?maxsize=7")).endswith("?maxsize=7")  # the URL's
+    sqlite = url(load_settings(database_url="sqlite://:memory:"))
+    assert "maxsize" not in sqlite
+    with pytest.raises(ConfigError, match="CITYLOOP_DATABASE_POOL_SIZE"):
+        load_settings(database_pool_size=0)
