@@ -94,7 +94,7 @@ async def _tokens(settings: Any, names: Sequence[str]) -> dict[str, dict[str, st
 
 async def _facts(dsn: str, n: int) -> dict[str, Any]:
     """Values the lists filter on, read from the seeded tables."""
-    from cases.lists import Cursor
+    from cases.paging import Cursor
 
     conn = await asyncpg.connect(dsn)
     try:
