@@ -58,8 +58,9 @@ class Ids:
 class Journal:
     """A case not written yet, its report and the timeline rows of its moves so far."""
 
-    def __init__(self, case: Case, ids: Ids) -> None:
+    def __init__(self, case: Case, ids: Ids, *, stored: bool = False) -> None:
         self.case = case
+        self._stored = stored  # a case written before: a report joins it (合并)
         self.report_id = ids.report
         self.report: Report | None = None
         self._event_ids = list(ids.events)
@@ -79,6 +80,14 @@ class Journal:
             case_id=ids.case, local_date=to_local(now).date(), city=deps.policy.city_code
         )
         return cls(Case(id=ids.case, number=number, **fields), ids)
+
+    @classmethod
+    async def joining(cls, case: Case, ids: Ids | None) -> Journal:
+        """The rows of a report that joins a case already written (its id unused here)."""
+        if ids is None:
+            got = await rows.allocate({Report: 1, CaseEvent: 1})
+            ids = Ids(case.id, got[Report][0], tuple(got[CaseEvent]))
+        return cls(case, ids, stored=True)
 
     def record(
         self, case: Case, event: CaseEvent, evidence: Evidence, reporters: Reporters | None
@@ -106,7 +115,7 @@ class Journal:
             ):
                 event.id = id_
         batch = rows.Together(Case)
-        batch.rows([self.case])
+        batch.rows([] if self._stored else [self.case])
         batch.rows([self.report] if self.report is not None else [])
         batch.rows(events_)  # their created_at set now: their events say when
         links = []

@@ -12,13 +12,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.fields.base import DatabaseDefault
 from tortoise.models import Model
 
-__all__ = ["Together", "allocate", "dialect", "insert", "param", "select"]
+__all__ = ["Together", "allocate", "dialect", "insert", "loaded", "param", "select"]
+
+MODEL = TypeVar("MODEL", bound=Model)
 
 
 def _connection(model: type[Model]) -> BaseDBAsyncClient:
@@ -61,6 +63,12 @@ async def select(model: type[Model], sql: str, values: Sequence[Any] = ()) -> li
     """
     db = _connection(model)
     return list(await db.execute_query_dict(_for_dialect(sql, _dialect(db)), list(values)))
+
+
+def loaded(model: type[MODEL], row: dict[str, Any]) -> MODEL:
+    """A model instance from a row of all its columns (as the ORM builds one from a SELECT,
+    with each dialect's conversions)."""
+    return model._init_from_db(**row)
 
 
 @lru_cache(maxsize=256)
