@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import signal
+import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -153,3 +155,18 @@ async def wechat_api() -> AsyncIterator[tuple[FakeWeChatAPI, str]]:
     await server.start_server()
     yield fake, str(server.make_url("")).rstrip("/")
     await server.close()
+
+
+@pytest.fixture
+def runners() -> Iterator[list[subprocess.Popen[bytes]]]:
+    """The cityloop processes a test starts: stopped (SIGTERM, then SIGKILL) at its end."""
+    procs: list[subprocess.Popen[bytes]] = []
+    yield procs
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
