@@ -120,6 +120,7 @@ async def submit(draft: IntakeDraft, *, deps: Deps) -> IntakeResult:
         if (done := await _existing(draft)) is not None:
             return done
         raise
+    await Journal.prepare()
     try:
         async with in_transaction():
             result, outbox_ids = await _persist(draft, category, place, deps)

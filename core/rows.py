@@ -10,6 +10,8 @@ columns are what tortoise itself writes and reads back).
 from __future__ import annotations
 
 import re
+import weakref
+from collections import deque
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -17,8 +19,9 @@ from typing import Any, TypeVar
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.fields.base import DatabaseDefault
 from tortoise.models import Model
+from tortoise.transactions import in_transaction
 
-__all__ = ["Together", "allocate", "dialect", "insert", "loaded", "param", "select"]
+__all__ = ["Together", "allocate", "dialect", "insert", "loaded", "param", "reserve", "select"]
 
 MODEL = TypeVar("MODEL", bound=Model)
 
@@ -220,8 +223,9 @@ async def allocate(wanted: Mapping[type[Model], int]) -> dict[type[Model], list[
     """Take the next ids of each model's table now, in one statement, inside the transaction.
 
     PostgreSQL: `nextval` of each serial (never handed out twice, a rollback leaves a gap).
-    SQLite: the AUTOINCREMENT counter in `sqlite_sequence`, moved under the write lock that
-    the UPDATE takes, so two processes never get the same id (a rollback gives them back).
+    SQLite: ids `reserve` set aside for this process, else the AUTOINCREMENT counter in
+    `sqlite_sequence`, moved under the write lock that the UPDATE takes, so two processes
+    never get the same id (a rollback gives them back).
     Ids go to rows in the order handed out, so that the table's order is the writing order.
     """
     models = [m for m, n in wanted.items() if n > 0]
@@ -236,7 +240,50 @@ async def allocate(wanted: Mapping[type[Model], int]) -> dict[type[Model], list[
         for row in await db.execute_query_dict(sql):
             got[models[int(row["m"])]].append(int(row["id"]))
         return {m: sorted(ids) for m, ids in got.items()}
+    kept = _RESERVED.setdefault(_client(db), {})
+    if all(len(kept.get(m._meta.db_table, ())) >= wanted[m] for m in models):
+        return {m: _take(kept[m._meta.db_table], wanted[m]) for m in models}
     return await _sqlite_allocate(db, {m._meta.db_table: (m, int(wanted[m])) for m in models})
+
+
+# SQLite: ids this process set aside, per database client and table (a client that is closed
+# and opened again, as the tests do, starts with none).
+_RESERVED: weakref.WeakKeyDictionary[Any, dict[str, deque[int]]] = weakref.WeakKeyDictionary()
+RESERVE_BLOCK = 64
+
+
+def _client(db: BaseDBAsyncClient) -> Any:
+    return getattr(db, "_parent", db)  # a transaction's wrapper: the client it belongs to
+
+
+def _take(ids: deque[int], n: int) -> list[int]:
+    return [ids.popleft() for _ in range(n)]
+
+
+async def reserve(wanted: Mapping[type[Model], int]) -> None:
+    """SQLite: make sure this process holds ids for `wanted` rows, outside any transaction
+    (call it before one: inside, SQLite's one connection has no room for another). A block
+    is set aside in a transaction of its own, committed at once: `allocate` then takes ids
+    without a statement, and ids a rolled-back request took are never handed out again.
+    PostgreSQL: nothing to do (`nextval` costs nothing extra where it is asked with others).
+    """
+    models = [m for m, n in wanted.items() if n > 0]
+    db = _connection(models[0])
+    if _dialect(db) == "postgres":
+        return
+    kept = _RESERVED.setdefault(_client(db), {})
+    # Enough for RESERVE_BLOCK more of the same, for each table that runs short.
+    short = {
+        m._meta.db_table: (m, RESERVE_BLOCK * wanted[m])
+        for m in models
+        if len(kept.get(m._meta.db_table, ())) < wanted[m]
+    }
+    if not short:
+        return
+    async with in_transaction(db.connection_name):
+        got = await _sqlite_allocate(_connection(models[0]), short)
+    for model, ids in got.items():
+        kept.setdefault(model._meta.db_table, deque()).extend(ids)
 
 
 # A model's table name goes in; the value is a parameter.

@@ -141,3 +141,22 @@ async def test_rows_that_refer_to_each_other_go_together_or_not_at_all(db: None)
             together.rows([_item(1)])  # its dedupe key is taken: the whole statement fails
             await together.send()
     assert await OutboxItem.filter(dedupe_key="rows|3").count() == 0
+
+
+async def test_ids_set_aside_ahead_are_taken_without_colliding_or_coming_back(db: None) -> None:
+    await rows.reserve({OutboxItem: 2})
+    async with in_transaction():
+        first = (await rows.allocate({OutboxItem: 2}))[OutboxItem]
+    with pytest.raises(RuntimeError):
+        async with in_transaction():
+            lost = (await rows.allocate({OutboxItem: 1}))[OutboxItem]
+            raise RuntimeError("the request failed")
+    async with in_transaction():
+        after = (await rows.allocate({OutboxItem: 1}))[OutboxItem]
+    assert after[0] > lost[0] > first[1] > first[0]  # a rolled-back id is not handed out again
+    # Another process taking ids meanwhile (a plain INSERT, say) gets none of the block's.
+    other = await OutboxItem.create(kind="x", payload={}, available_at=timezone.now())
+    assert other.id not in {*first, *lost, *after}
+    async with in_transaction():
+        await rows.insert([_item(n, id=i) for n, i in enumerate(after)])
+    assert await OutboxItem.filter(id__in=after).count() == 1
