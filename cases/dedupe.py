@@ -70,7 +70,7 @@ async def look(
     now: dt.datetime,
     departments: list[int],
 ) -> Seen:
-    """Ask the three questions at once (the duplicate search where the category merges), and
+    """Ask them at once (the duplicate search where the category merges reports), and
     which of these departments (those an automatic 派遣 may pick) are still live."""
     sql = _BY_KEY
     values: list[Any] = [draft.source.value, draft.idempotency_key]

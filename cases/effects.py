@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -18,7 +17,7 @@ from cases.const import (
 from cases.deps import Deps
 from cases.dispatch import resolve_department
 from cases.errors import InvalidTransition
-from cases.models import Case, CaseAttachment, CaseEvent, Report
+from cases.models import Case, CaseEvent, Report
 from cases.policy import Limit
 from cases.schemas import (
     ActionIn,
@@ -30,7 +29,6 @@ from cases.schemas import (
     RegisterIn,
     ResultIn,
 )
-from core import rows
 from core.auth.const import Role
 from core.auth.service import Principal
 from core.errors import Forbidden, ValidationFailed
@@ -349,39 +347,12 @@ async def open_task(case: Case, plan: Plan, *, deps: Deps) -> dict[str, Any]:
     return {"task_id": task.id, "inspector_id": task.inspector_id}
 
 
-@dataclass(frozen=True)
-class Evidence:
-    """The photos a move links to the case: which, of what kind, whose they must be."""
-
-    media_ids: Sequence[Any]
-    kind: AttachmentKind
-    citizen_id: int | None = None
-    staff_id: int | None = None
-
-    async def attach(self, case: Case, event: CaseEvent) -> None:
-        """Link them to the case at this timeline row (the uploader's own only)."""
-        link = self.link(case, event)
-        if link is not None:
-            link.check(await rows.select(CaseAttachment, link.sql, link.values))
-
-    def link(self, case: Case, event: CaseEvent) -> photos.Link | None:
-        """The statement that links them (None: no photos), to send beside other rows."""
-        return photos.linking(
-            case,
-            event,
-            self.media_ids,
-            self.kind,
-            citizen_id=self.citizen_id,
-            staff_id=self.staff_id,
-        )
-
-
-def evidence(event: CaseEvent, inputs: ActionIn, actor: Principal | None) -> Evidence:
+def evidence(event: CaseEvent, inputs: ActionIn, actor: Principal | None) -> photos.Evidence:
     """The photos of a move, by the actor (the system's moves may link any)."""
     staff = actor.id if actor is not None and actor.is_staff else None
     citizen = actor.id if actor is not None and not actor.is_staff else None
     kind = ATTACHMENT_KIND.get(Action(event.action), AttachmentKind.OTHER)
-    return Evidence(inputs.attachments, kind, citizen, staff)
+    return photos.Evidence(inputs.attachments, kind, citizen, staff)
 
 
 async def apply(

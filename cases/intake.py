@@ -3,30 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from cases import clock, dedupe, dispatch, events
+from cases import automatic, clock, dedupe, dispatch, events
 from cases.catalog import Category
 from cases.const import Action, AttachmentKind, CaseStatus, Source, Stage, Urgency
 from cases.deps import Deps
-from cases.effects import Evidence
 from cases.journal import Ids, Journal
 from cases.models import Case, CaseEvent, Report
-from cases.schemas import DispatchIn, IntakeDraft, NoteIn, RegisterIn
-from cases.states import Reporters, apply_in_transaction
+from cases.photos import Evidence
+from cases.schemas import IntakeDraft
+from cases.states import Reporters
 from core import rows
 from core.auth.const import CITIZEN, Role
 from core.auth.service import Principal
-from core.errors import CityloopError, Conflict, ValidationFailed, field_error
+from core.errors import CityloopError, Conflict, field_error
 from core.org.service import Place
 from core.timeutil import utc
-
-log = logging.getLogger(__name__)
-
 
 # A citizen's report takes its source from the channel of their identity.
 CITIZEN_SOURCES = frozenset({Source.WECHAT_OA, Source.WECHAT_MP, Source.HOTLINE, Source.WEB})
@@ -137,7 +133,7 @@ async def _persist(
     draft: IntakeDraft, category: Category | None, place: Place | None, deps: Deps
 ) -> tuple[IntakeResult, list[int]]:
     now = deps.now()
-    departments = await _dispatch_to(draft, category, place, deps)
+    departments = await automatic.departments(draft, category, place, deps)
     seen = await dedupe.look(draft, category, place, deps, now, departments)
     if seen.report_id is not None:
         return await _replayed(draft, seen.report_id), []
@@ -150,28 +146,11 @@ async def _persist(
     reporters = ((report.id, draft.source.value, citizen),) if citizen is not None else ()
     await _report_event(case, draft, report, Action.REPORT, None, deps, reporters, journal)
     with dispatch.knowing_live(seen.live):
-        case, outbox_ids = await _first_moves(
-            case, draft, category, place, deps, reporters, journal
+        case, outbox_ids = await automatic.first_moves(
+            case, draft, category, deps, reporters, journal
         )
     outbox_ids += await journal.write(deps)  # the case in its final state (cases/journal.py)
     return IntakeResult(case, report, True, False), outbox_ids
-
-
-async def _dispatch_to(
-    draft: IntakeDraft, category: Category | None, place: Place | None, deps: Deps
-) -> list[int]:
-    """The departments this report's 自动派遣 may go to (none where it is not automatic)."""
-    if category is None:
-        return []
-    rules = deps.policy.for_category(category.code)
-    if draft.source not in rules.auto_register or draft.source not in rules.auto_dispatch:
-        return []
-    return await dispatch.candidates(
-        category.code,
-        grid_id=place.grid_id if place else None,
-        street_id=place.street_id if place else None,
-        deps=deps,
-    )
 
 
 def _actor_kind(draft: IntakeDraft) -> str:
@@ -279,62 +258,3 @@ async def _report_event(
     await row.save()
     await owner.attach(case, row)
     return await events.publish(case, row, deps=deps, reporters=reporters)
-
-
-async def _first_moves(
-    case: Case,
-    draft: IntakeDraft,
-    category: Category | None,
-    place: Place | None,
-    deps: Deps,
-    reporters: Reporters,
-    journal: Journal,
-) -> tuple[Case, list[int]]:
-    """自动立案/自动派遣 where the profile allows it for this source; else 自动受理 where the
-    city wants it; else the report waits for a person's 受理."""
-    rules = deps.policy.for_category(category.code) if category else None
-    ids: list[int] = []
-    if rules is not None and draft.source in rules.auto_register:
-        case, ids = await apply_in_transaction(
-            case,
-            Action.REGISTER,
-            RegisterIn(note="自动立案"),
-            actor=None,
-            deps=deps,
-            reporters=reporters,
-            journal=journal,
-        )
-        if draft.source in rules.auto_dispatch:
-            case, more = await _auto_dispatch(case, deps, reporters, journal)
-            ids += more
-    elif draft.source in deps.policy.workflow.auto_accept:
-        # 自动受理 where the city wants it (a public report with a place then goes to 核实).
-        case, ids = await apply_in_transaction(
-            case,
-            Action.ACCEPT,
-            NoteIn(note="自动受理"),
-            actor=None,
-            deps=deps,
-            reporters=reporters,
-            journal=journal,
-        )
-    return case, ids
-
-
-async def _auto_dispatch(
-    case: Case, deps: Deps, reporters: Reporters, journal: Journal
-) -> tuple[Case, list[int]]:
-    try:
-        return await apply_in_transaction(
-            case,
-            Action.DISPATCH,
-            DispatchIn(note="自动派遣"),
-            actor=None,
-            deps=deps,
-            reporters=reporters,
-            journal=journal,
-        )
-    except ValidationFailed as err:
-        # No department known for this category here: it waits for a dispatcher.
-        log.warning("case %s not dispatched automatically: %s", case.id, err.detail)
-        return case, []

@@ -6,7 +6,7 @@ per move, and every UPDATE re-indexed the row (its status, department and deadli
 indexed, its text has a search index): fifteen statements for one report. The journal lets
 the same moves run (states._apply with effects.plan: the same checks, clocks, timeline rows
 and events) on the case in memory, and writes the case once in its final state, with ids
-taken ahead (core.rows.allocate) so its number is in that INSERT, with its report, its
+taken ahead (core.ids.allocate) so its number is in that INSERT, with its report, its
 timeline rows, their photos and the outbox rows of their events: one statement on PostgreSQL,
 one per table on SQLite. The transaction is the caller's: a failure anywhere writes nothing.
 
@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 from cases import events
 from cases.deps import Deps
-from cases.effects import Evidence
 from cases.models import Case, CaseEvent, Report
+from cases.photos import Evidence
+from core import ids as ids_
 from core import rows
 from core.jobs import events as core_events
 from core.timeutil import to_local
@@ -70,15 +71,15 @@ class Journal:
     @staticmethod
     async def prepare() -> None:
         """Before intake's transaction: ids for one more report set aside (SQLite; see
-        core.rows.reserve), so that taking them inside costs no statement."""
-        await rows.reserve({Case: 1, Report: 1, CaseEvent: EVENTS})
+        core.ids.reserve), so that taking them inside costs no statement."""
+        await ids_.reserve({Case: 1, Report: 1, CaseEvent: EVENTS})
 
     @classmethod
     async def open(cls, deps: Deps, now: dt.datetime, ids: Ids | None, **fields: Any) -> Journal:
         """A new case with these columns, its number over its id; `ids` taken already
         (cases/dedupe.py on PostgreSQL), or taken now."""
         if ids is None:
-            got = await rows.allocate({Case: 1, Report: 1, CaseEvent: EVENTS})
+            got = await ids_.allocate({Case: 1, Report: 1, CaseEvent: EVENTS})
             ids = Ids(got[Case][0], got[Report][0], tuple(got[CaseEvent]))
         # Human-readable and unique: the city's format over the local date and the row id (no
         # counter to contend on).
@@ -91,7 +92,7 @@ class Journal:
     async def joining(cls, case: Case, ids: Ids | None) -> Journal:
         """The rows of a report that joins a case already written (its id unused here)."""
         if ids is None:
-            got = await rows.allocate({Report: 1, CaseEvent: 1})
+            got = await ids_.allocate({Report: 1, CaseEvent: 1})
             ids = Ids(case.id, got[Report][0], tuple(got[CaseEvent]))
         return cls(case, ids, stored=True)
 
@@ -115,7 +116,7 @@ class Journal:
         moves, self._moves = self._moves, []
         events_ = [m.event for m in moves]
         if any(e.id is None for e in events_):  # more moves than ids taken ahead
-            more = await rows.allocate({CaseEvent: sum(e.id is None for e in events_)})
+            more = await ids_.allocate({CaseEvent: sum(e.id is None for e in events_)})
             for event, id_ in zip(
                 (e for e in events_ if e.id is None), more[CaseEvent], strict=True
             ):

@@ -79,3 +79,30 @@ def linking(
         whens = " ".join(f"WHEN ${first + n} THEN {n}" for n in range(len(wanted)))
         sql += f' ORDER BY CASE m."id" {whens} END'
     return Link(sql + ' RETURNING "media_id"', values, tuple(wanted))
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The photos a move links to the case: which, of what kind, whose they must be."""
+
+    media_ids: Sequence[Any]
+    kind: AttachmentKind
+    citizen_id: int | None = None
+    staff_id: int | None = None
+
+    async def attach(self, case: Case, event: CaseEvent) -> None:
+        """Link them to the case at this timeline row (the uploader's own only)."""
+        link = self.link(case, event)
+        if link is not None:
+            link.check(await rows.select(CaseAttachment, link.sql, link.values))
+
+    def link(self, case: Case, event: CaseEvent) -> Link | None:
+        """The statement that links them (None: no photos), to send beside other rows."""
+        return linking(
+            case,
+            event,
+            self.media_ids,
+            self.kind,
+            citizen_id=self.citizen_id,
+            staff_id=self.staff_id,
+        )

@@ -11,11 +11,12 @@ from typing import Any
 
 import aiohttp
 
-from cases.const import Action, CaseStatus
-from cases.models import Case, CaseAttachment, CaseEvent, Report
+from cases.const import Action, CaseStatus, TaskKind
+from cases.models import Case, CaseAttachment, CaseEvent, InspectorTask, Report
 from core.config import Settings
 from core.demo import seed_demo
 from core.jobs.models import OutboxItem
+from tests.cases.conftest import MakeCity
 from tests.cases.helpers import City, actions, grid_point, jpeg
 from tests.core.processes import base_env, start, wait_ready
 
@@ -46,6 +47,20 @@ async def test_an_inspectors_report_is_written_dispatched_with_its_timeline(city
     assert linked == [(photo, events[0].id)]
     # The department hears of its new case: the outbox row of the 派遣 event, same transaction.
     assert await OutboxItem.filter(dedupe_key__contains=f"case_event:{events[2].id}|").exists()
+
+
+async def test_a_move_that_opens_a_task_writes_the_journal_first(city_with: MakeCity) -> None:
+    """自动受理 of a public report sends it to 核实: the task's row refers to the case's, so the
+    case is written before that move, and the rest goes on move by move."""
+    city = await city_with(workflow={"auto_accept": ["wechat_oa"]})
+    status, out = await city.report(await city.citizen(), await city.point(2), "路边有垃圾")
+    assert status == 201, out
+    case = await Case.get(id=out["case"]["id"])
+    assert (case.status, case.version) == (CaseStatus.VERIFYING, 2)
+    assert await actions(case.id) == [Action.REPORT, Action.ACCEPT, Action.VERIFY]
+    task = await InspectorTask.get(case_id=case.id)
+    verify = await CaseEvent.get(case_id=case.id, action=Action.VERIFY)
+    assert verify.data["task_id"] == task.id and task.kind == TaskKind.VERIFY
 
 
 async def _post_until_refused(

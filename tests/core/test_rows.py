@@ -9,7 +9,7 @@ from tortoise import timezone
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from core import rows
+from core import ids, rows
 from core.auth.models import AccessToken, Staff
 from core.jobs.models import OutboxItem, OutboxStatus
 from core.org.models import Department, DepartmentKind
@@ -44,27 +44,6 @@ async def test_many_rows_in_one_insert_read_back_as_the_orm_writes_them(db: None
     assert orm.id > max(i.id for i in mine)
 
 
-async def test_allocated_ids_are_new_and_taken_by_the_insert(db: None) -> None:
-    await OutboxItem.create(kind="test.rows", payload={}, available_at=timezone.now())
-    async with in_transaction():
-        got = await rows.allocate({OutboxItem: 2})
-        first, second = got[OutboxItem]
-        assert second == first + 1
-        item = _item(1, id=second)
-        await rows.insert([item])
-    assert item.id == second
-    later = await OutboxItem.create(kind="test.rows", payload={}, available_at=timezone.now())
-    assert later.id > second  # the counter moved past what was handed out
-    assert await OutboxItem.get(id=second)
-
-
-async def test_the_first_id_of_an_empty_table(db: None) -> None:
-    async with in_transaction():
-        (first,) = (await rows.allocate({OutboxItem: 1}))[OutboxItem]
-        await rows.insert([_item(1, id=first)])
-    assert (await OutboxItem.create(kind="x", payload={}, available_at=timezone.now())).id > first
-
-
 async def test_a_failed_insert_writes_none_of_its_rows(db: None) -> None:
     await rows_insert_one(7)
     with pytest.raises(IntegrityError):
@@ -85,24 +64,14 @@ async def test_mixed_or_misused_rows_are_refused(db: None) -> None:
     assert await OutboxItem.all().count() == 0
 
 
-async def test_ids_of_several_tables_at_once_never_handed_out_twice(db: None) -> None:
-    async with in_transaction():
-        a = await rows.allocate({OutboxItem: 3, Staff: 1})
-    async with in_transaction():
-        b = await rows.allocate({OutboxItem: 2, Staff: 1})
-    assert len(a[OutboxItem]) == 3 and a[OutboxItem] == sorted(a[OutboxItem])
-    assert set(a[OutboxItem]).isdisjoint(b[OutboxItem]) and a[Staff] != b[Staff]
-    assert min(b[OutboxItem]) > max(a[OutboxItem])
-
-
 async def test_rows_that_refer_to_each_other_go_together_or_not_at_all(db: None) -> None:
     async with in_transaction():
-        ids = await rows.allocate({Department: 1, Staff: 1})
+        taken = await ids.allocate({Department: 1, Staff: 1})
         department = Department(
-            id=ids[Department][0], code="HW", name="环卫处", kind=DepartmentKind.DEPARTMENT
+            id=taken[Department][0], code="HW", name="环卫处", kind=DepartmentKind.DEPARTMENT
         )
         staff = Staff(
-            id=ids[Staff][0],
+            id=taken[Staff][0],
             username="ly",
             display_name="李勇",
             password_hash="x",
@@ -141,22 +110,3 @@ async def test_rows_that_refer_to_each_other_go_together_or_not_at_all(db: None)
             together.rows([_item(1)])  # its dedupe key is taken: the whole statement fails
             await together.send()
     assert await OutboxItem.filter(dedupe_key="rows|3").count() == 0
-
-
-async def test_ids_set_aside_ahead_are_taken_without_colliding_or_coming_back(db: None) -> None:
-    await rows.reserve({OutboxItem: 2})
-    async with in_transaction():
-        first = (await rows.allocate({OutboxItem: 2}))[OutboxItem]
-    with pytest.raises(RuntimeError):
-        async with in_transaction():
-            lost = (await rows.allocate({OutboxItem: 1}))[OutboxItem]
-            raise RuntimeError("the request failed")
-    async with in_transaction():
-        after = (await rows.allocate({OutboxItem: 1}))[OutboxItem]
-    assert after[0] > lost[0] > first[1] > first[0]  # a rolled-back id is not handed out again
-    # Another process taking ids meanwhile (a plain INSERT, say) gets none of the block's.
-    other = await OutboxItem.create(kind="x", payload={}, available_at=timezone.now())
-    assert other.id not in {*first, *lost, *after}
-    async with in_transaction():
-        await rows.insert([_item(n, id=i) for n, i in enumerate(after)])
-    assert await OutboxItem.filter(id__in=after).count() == 1
