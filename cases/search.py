@@ -72,9 +72,8 @@ class Mode(StrEnum):
     PROBE = "probe"  # the bigram condition alone: what the planner's estimate is asked of
 
 
-def _postgres(
-    query: QuerySet[Case], text: str, *, words: bool, number: bool, mode: Mode
-) -> QuerySet[Case]:
+def condition(text: str, *, words: bool, number: bool, mode: Mode) -> str:
+    """The SQL condition of a search on PostgreSQL, over the columns of "case"."""
     # One top-level AND per side: PostgreSQL then checks the cheap ILIKE on each row the
     # bigram index gave, and computes the bigrams of no row (an OR with the number would
     # make it recompute them for every row it counts: 7 µs each).
@@ -90,8 +89,22 @@ def _postgres(
             conditions.append(like)
     if number:
         conditions.append(f'"case"."number" LIKE {_like(text, prefix=True)}')
-    condition = " OR ".join(f"({c})" for c in conditions) if conditions else "false"
-    return query.annotate(text_hit=RawSQL(f"({condition})")).filter(text_hit=RawSQL("true"))
+    return " OR ".join(f"({c})" for c in conditions) if conditions else "false"
+
+
+def _postgres(
+    query: QuerySet[Case], text: str, *, words: bool, number: bool, mode: Mode
+) -> QuerySet[Case]:
+    found = condition(text, words=words, number=number, mode=mode)
+    return query.annotate(text_hit=RawSQL(f"({found})")).filter(text_hit=RawSQL("true"))
+
+
+def sides(text: str, *, numbers: bool, number_chars: frozenset[str]) -> tuple[bool, bool]:
+    """(words, number): whether text is looked for in descriptions and addresses, and in case
+    numbers (`matching` says when)."""
+    if "\x00" in text:
+        raise field_error("q", "NUL in q", "搜索内容含有无效字符")
+    return numbers or not holds_digits(text), set(text) <= number_chars
 
 
 def indexable(text: str) -> bool:
@@ -120,10 +133,7 @@ def matching(
     handful of rows); asked of the bigrams alone (Mode.PROBE) its estimate is close, and
     lists.listing decides from that.
     """
-    if "\x00" in text:
-        raise field_error("q", "NUL in q", "搜索内容含有无效字符")
-    words = numbers or not holds_digits(text)
-    number = set(text) <= number_chars
+    words, number = sides(text, numbers=numbers, number_chars=number_chars)
     if get_connection("default").capabilities.dialect == "postgres":
         return _postgres(query, text, words=words, number=number, mode=mode)
     found = [Q(number__startswith=text)] if number else []
