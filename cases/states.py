@@ -244,7 +244,8 @@ async def _apply(
         "data": plan.event_data | task | (data or {}),
     }
     event = CaseEvent(**row) if held else await CaseEvent.create(**row)
-    for name, value in written.items():
+    # Held: the case row is written as it stands in memory, so in UTC as _write stores it.
+    for name, value in (_stored(written) if held else written).items():
         setattr(case, name, value)
     case.version += 1
     if journal is not None and held:
@@ -282,9 +283,14 @@ def _check_state(case: Case, action: Action, move: Move, inputs: ActionIn) -> No
         )
 
 
+def _stored(fields: dict[str, Any]) -> dict[str, Any]:
+    """Columns as stored: instants in UTC (SQLite compares datetimes as text)."""
+    return {k: utc(v) if isinstance(v, dt.datetime) else v for k, v in fields.items()}
+
+
 async def _write(case: Case, fields: dict[str, Any]) -> None:
     # Optimistic lock: of two actors that read the same version, exactly one writes.
-    stored = {k: utc(v) if isinstance(v, dt.datetime) else v for k, v in fields.items()}
+    stored = _stored(fields)
     updated = await Case.filter(id=case.id, version=case.version).update(
         **stored, version=F("version") + 1, updated_at=timezone.now()
     )

@@ -4,22 +4,29 @@ server killed mid-load (SIGKILL) loses no acknowledged report and leaves no half
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import datetime as dt
+import os
 import subprocess
 import uuid
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
+from tortoise.connection import get_connection
 
 from cases.const import Action, CaseStatus, TaskKind
+from cases.deps import deps_of
 from cases.models import Case, CaseAttachment, CaseEvent, InspectorTask, Report
 from core.config import Settings
 from core.demo import seed_demo
 from core.jobs.models import OutboxItem
 from tests.cases.conftest import MakeCity
-from tests.cases.helpers import City, actions, grid_point, jpeg
+from tests.cases.helpers import City, actions, grid_point, inspector_report, jpeg
 from tests.core.processes import base_env, start, wait_ready
 
+PG = bool(os.environ.get("CITYLOOP_TEST_DATABASE_URL"))
 FIRST_MOVES = [Action.REPORT, Action.REGISTER, Action.DISPATCH]
 
 
@@ -47,6 +54,24 @@ async def test_an_inspectors_report_is_written_dispatched_with_its_timeline(city
     assert linked == [(photo, events[0].id)]
     # The department hears of its new case: the outbox row of the 派遣 event, same transaction.
     assert await OutboxItem.filter(dedupe_key__contains=f"case_event:{events[2].id}|").exists()
+
+
+async def test_instants_are_stored_in_utc_whatever_the_clock_says(city: City) -> None:
+    """The journal writes the case as it stands in memory: a clock in local time (a city's
+    test clock, say) must still give UTC columns, since SQLite compares datetimes as text."""
+    local = ZoneInfo("Asia/Shanghai")
+    deps = dataclasses.replace(deps_of(city.client.app), now=lambda: dt.datetime.now(local))
+    case = await inspector_report(deps, city.settings, 1, "E09009")
+    raw = await get_connection("default").execute_query_dict(
+        'SELECT "registered_at", "dispatched_at", "deadline_at" FROM "case" WHERE "id" = $1'
+        if PG
+        else 'SELECT "registered_at", "dispatched_at", "deadline_at" FROM "case" WHERE "id" = ?',
+        [case.id],
+    )
+    for value in raw[0].values():
+        as_text = value if isinstance(value, str) else value.isoformat()
+        assert as_text.endswith("+00:00"), raw
+    assert case.registered_at is not None and case.registered_at.utcoffset() == dt.timedelta(0)
 
 
 async def test_a_move_that_opens_a_task_writes_the_journal_first(city_with: MakeCity) -> None:
