@@ -13,7 +13,7 @@ from cases.const import Action
 from cases.deps import Deps
 from cases.journal import Journal
 from cases.models import Case
-from cases.schemas import DispatchIn, IntakeDraft, NoteIn, RegisterIn
+from cases.schemas import ActionIn, DispatchIn, IntakeDraft, NoteIn, RegisterIn
 from cases.states import Reporters, apply_in_transaction
 from core.errors import ValidationFailed
 from core.org.service import Place
@@ -48,49 +48,24 @@ async def first_moves(
 ) -> tuple[Case, list[int]]:
     """自动立案/自动派遣 where the profile allows it for this source; else 自动受理 where the
     city wants it; else the report waits for a person's 受理."""
+
+    async def by_system(action: Action, inputs: ActionIn) -> tuple[Case, list[int]]:
+        return await apply_in_transaction(
+            case, action, inputs, actor=None, deps=deps, reporters=reporters, journal=journal
+        )
+
     rules = deps.policy.for_category(category.code) if category else None
     ids: list[int] = []
     if rules is not None and draft.source in rules.auto_register:
-        case, ids = await apply_in_transaction(
-            case,
-            Action.REGISTER,
-            RegisterIn(note="自动立案"),
-            actor=None,
-            deps=deps,
-            reporters=reporters,
-            journal=journal,
-        )
+        case, ids = await by_system(Action.REGISTER, RegisterIn(note="自动立案"))
         if draft.source in rules.auto_dispatch:
-            case, more = await _auto_dispatch(case, deps, reporters, journal)
-            ids += more
+            try:
+                case, more = await by_system(Action.DISPATCH, DispatchIn(note="自动派遣"))
+                ids += more
+            except ValidationFailed as err:
+                # No department known for this category here: it waits for a dispatcher.
+                log.warning("case %s not dispatched automatically: %s", case.id, err.detail)
     elif draft.source in deps.policy.workflow.auto_accept:
         # 自动受理 where the city wants it (a public report with a place then goes to 核实).
-        case, ids = await apply_in_transaction(
-            case,
-            Action.ACCEPT,
-            NoteIn(note="自动受理"),
-            actor=None,
-            deps=deps,
-            reporters=reporters,
-            journal=journal,
-        )
+        case, ids = await by_system(Action.ACCEPT, NoteIn(note="自动受理"))
     return case, ids
-
-
-async def _auto_dispatch(
-    case: Case, deps: Deps, reporters: Reporters, journal: Journal
-) -> tuple[Case, list[int]]:
-    try:
-        return await apply_in_transaction(
-            case,
-            Action.DISPATCH,
-            DispatchIn(note="自动派遣"),
-            actor=None,
-            deps=deps,
-            reporters=reporters,
-            journal=journal,
-        )
-    except ValidationFailed as err:
-        # No department known for this category here: it waits for a dispatcher.
-        log.warning("case %s not dispatched automatically: %s", case.id, err.detail)
-        return case, []

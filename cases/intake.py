@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from cases import automatic, clock, dedupe, dispatch, events
+from cases import automatic, clock, dedupe, dispatch
 from cases.catalog import Category
 from cases.const import Action, AttachmentKind, CaseStatus, Source, Stage, Urgency
 from cases.deps import Deps
@@ -144,7 +144,7 @@ async def _persist(
     report = journal.report = _report(case, draft, place, duplicate=False, id=journal.report_id)
     citizen = draft.reporter.citizen_id
     reporters = ((report.id, draft.source.value, citizen),) if citizen is not None else ()
-    await _report_event(case, draft, report, Action.REPORT, None, deps, reporters, journal)
+    _report_event(case, draft, report, Action.REPORT, None, reporters, journal)
     with dispatch.knowing_live(seen.live):
         case, outbox_ids = await automatic.first_moves(
             case, draft, category, deps, reporters, journal
@@ -221,21 +221,21 @@ async def _merge(
     parent = rows.loaded(Case, row)
     journal = await Journal.joining(parent, ids)
     report = journal.report = _report(parent, draft, place, duplicate=True, id=journal.report_id)
-    await _report_event(parent, draft, report, Action.DUPLICATE, parent.status, deps, None, journal)
+    _report_event(parent, draft, report, Action.DUPLICATE, parent.status, None, journal)
     return IntakeResult(parent, report, True, True), await journal.write(deps)
 
 
-async def _report_event(
+def _report_event(
     case: Case,
     draft: IntakeDraft,
     report: Report,
     action: Action,
     status: CaseStatus | None,
-    deps: Deps,
     reporters: Reporters | None,
-    journal: Journal | None = None,
-) -> list[int]:
-    """The timeline row of a report (the first, or one merged in), its photos and event."""
+    journal: Journal,
+) -> None:
+    """Keep the timeline row of a report (the first, or one merged in) and its photos in the
+    journal, which writes them with the case and publishes the row's event."""
     row = CaseEvent(
         case_id=case.id,
         action=action,
@@ -252,9 +252,4 @@ async def _report_event(
         citizen_id=draft.reporter.citizen_id,
         staff_id=draft.reporter.staff_id,
     )
-    if journal is not None:
-        journal.record(case, row, owner, reporters)
-        return []
-    await row.save()
-    await owner.attach(case, row)
-    return await events.publish(case, row, deps=deps, reporters=reporters)
+    journal.record(case, row, owner, reporters)
