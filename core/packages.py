@@ -55,6 +55,10 @@ class Package:
     # "module:function" of `async (kind, ids) -> {id: why}`: what this package still has open on
     # these rows of core (kind "grid") that is about to be retired; each `why` refuses it.
     holds: str | None = None
+    # "module:function" of `async (runtime) -> (status, warnings)` for /readyz: "ok", or
+    # "degraded" (still ready: a dead camera does not take the web server out), or anything
+    # else (not ready: 503). The warnings are lines for people.
+    ready: str | None = None
     # Its own settings (a pydantic BaseSettings with env_prefix "CITYLOOP_<NAME>_").
     config: type[BaseSettings] | None = None
     # False: installed but off (say, no app id configured): mounts and runs nothing.
@@ -248,6 +252,16 @@ def histories(settings: Settings) -> list[Callable[..., AsyncIterator[Any]]]:
         if package.history:
             module, _, attr = package.history.partition(":")
             found.append(getattr(importlib.import_module(module), attr))
+    return found
+
+
+def readiness_checks(settings: Settings) -> list[tuple[str, Callable[..., Awaitable[Any]]]]:
+    """The /readyz checks of the enabled packages, by package name."""
+    found = []
+    for package in enabled(settings):
+        if package.ready:
+            module, _, attr = package.ready.partition(":")
+            found.append((package.name, getattr(importlib.import_module(module), attr)))
     return found
 
 

@@ -9,9 +9,10 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from core.db import ping
+from core.packages import readiness_checks
 from core.timeutil import now, to_local
 from core.web.endpoint import PUBLIC, Call, endpoint
-from core.web.keys import CALENDAR, REDIS
+from core.web.keys import CALENDAR, REDIS, RUNTIME
 from core.web.openapi import build_openapi
 
 routes = web.RouteTableDef()
@@ -37,7 +38,7 @@ async def healthz(request: web.Request, call: Call) -> Health:
 @routes.get("/readyz")
 @endpoint(
     roles=PUBLIC,
-    summary="就绪检查（数据库、Redis、节假日数据）",
+    summary="就绪检查（数据库、Redis、节假日数据、各功能包）",
     response=Readiness,
     tags=["ops"],
     errors=(503,),
@@ -60,7 +61,15 @@ async def readyz(request: web.Request, call: Call) -> web.Response:
     year = to_local(now()).year
     warnings = request.app[CALENDAR].coverage_warnings([year, year + 1])
     checks["calendar"] = "ok" if not warnings else "fallback"
-    ready = all(v in {"ok", "fallback"} for v in checks.values())
+    runtime = request.app[RUNTIME]
+    for name, check in readiness_checks(runtime.settings):
+        try:
+            status, said = await check(runtime)
+        except Exception as err:
+            status, said = f"error: {type(err).__name__}", []
+        checks[name] = status
+        warnings = [*warnings, *said]
+    ready = all(v in {"ok", "fallback", "degraded"} for v in checks.values())
     body = Readiness(status="ok" if ready else "unavailable", checks=checks, warnings=warnings)
     return web.json_response(
         body.model_dump(),

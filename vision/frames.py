@@ -1,0 +1,220 @@
+"""Where frames come from: video streams and files through OpenCV, HTTP snapshots through the
+shared aiohttp session. A source that fails is retried with backoff; a corrupt frame is
+skipped; neither stops the other cameras."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+import aiohttp
+import cv2
+import numpy as np
+
+from core.timeutil import now as utc_now
+from vision.config import CameraIn
+from vision.const import Health, SourceKind
+from vision.decoders import Image
+
+log = logging.getLogger(__name__)
+_BACKOFF_MAX_S = 60.0
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One frame and when it was taken (the wall clock; a file's own clock for analyze)."""
+
+    image: Image
+    at: dt.datetime
+    position: float  # seconds on the source's clock: what dwell times are measured on
+
+
+class Backoff:
+    """1, 2, 4 … seconds between tries, up to a minute; reset by a success."""
+
+    def __init__(self, maximum: float = _BACKOFF_MAX_S) -> None:
+        self.maximum = maximum
+        self.failures = 0
+        self.next_try = 0.0
+
+    def failed(self) -> float:
+        """Count a failure; return the wait before the next try."""
+        self.failures += 1
+        wait = min(self.maximum, 2.0 ** (self.failures - 1))
+        self.next_try = time.monotonic() + wait
+        return wait
+
+    def succeeded(self) -> None:
+        """Reset after a success."""
+        self.failures, self.next_try = 0, 0.0
+
+    def waiting(self) -> bool:
+        """Tell whether the next try is not due yet."""
+        return time.monotonic() < self.next_try
+
+
+class Source(Protocol):
+    """A camera's frames: the latest one on each read."""
+
+    health: Health
+    detail: str
+    last_frame_at: dt.datetime | None
+
+    async def read(self) -> Frame | None:
+        """The newest frame, or None (failing, reconnecting, or a corrupt frame skipped)."""
+        ...
+
+    async def close(self) -> None:
+        """Let go of the stream."""
+        ...
+
+
+class _Health:
+    health: Health = Health.UNKNOWN
+    detail: str = ""
+    last_frame_at: dt.datetime | None = None
+
+    def __init__(self) -> None:
+        self.backoff = Backoff()
+
+    def _ok(self, detail: str = "") -> None:
+        self.health, self.detail = Health.OK, detail
+        self.last_frame_at = utc_now()
+        self.backoff.succeeded()
+
+    def _failed(self, detail: str) -> None:
+        wait = self.backoff.failed()
+        self.health, self.detail = Health.RECONNECTING, f"{detail}；{wait:g} 秒后重试"
+
+
+class SnapshotSource(_Health):
+    """An HTTP URL that answers one JPEG (or PNG) per GET."""
+
+    def __init__(self, url: str, http: aiohttp.ClientSession, *, timeout_s: float = 10) -> None:
+        super().__init__()
+        self.url = url
+        self._http = http
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+
+    async def read(self) -> Frame | None:
+        """GET one picture; a bad answer counts as a failure, a corrupt picture is skipped."""
+        if self.backoff.waiting():
+            return None
+        try:
+            async with self._http.get(self.url, timeout=self._timeout) as response:
+                if response.status != 200:
+                    self._failed(f"快照地址返回 HTTP {response.status}")
+                    return None
+                if response.content_type.startswith("multipart/"):
+                    self._failed("该地址是视频流而非快照：请将 kind 设为 stream")
+                    return None
+                data = await response.read()
+        except (aiohttp.ClientError, TimeoutError) as err:
+            self._failed(f"快照地址连接失败（{type(err).__name__}）")
+            return None
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        if image is None:
+            self.detail = "跳过一帧损坏的画面"  # the camera answers; this picture is bad
+            return None
+        self._ok()
+        at = utc_now()
+        return Frame(image, at, at.timestamp())
+
+    async def close(self) -> None:
+        """Nothing is held between GETs."""
+
+
+class VideoSource(_Health):
+    """A stream (or, looping, a file) read by OpenCV in a thread of its own, which keeps the
+    latest frame: a camera sampled every few seconds must not be read from a stale buffer."""
+
+    def __init__(self, uri: str, *, loop_file: bool = False) -> None:
+        super().__init__()
+        self.uri = uri
+        self._loop_file = loop_file
+        self._latest: Image | None = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._pump, name=f"camera {uri}", daemon=True)
+        self._thread.start()
+
+    def _pump(self) -> None:
+        while not self._stop.is_set():
+            capture = cv2.VideoCapture(self.uri)
+            if not capture.isOpened():
+                self._failed("视频流无法打开")
+                self._stop.wait(self.backoff.next_try - time.monotonic())
+                continue
+            fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
+            while not self._stop.is_set():
+                ok, image = capture.read()
+                if not ok or image is None:
+                    if self._loop_file and capture.get(cv2.CAP_PROP_POS_FRAMES) > 0:
+                        capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
+                        continue
+                    self._failed("视频流中断")
+                    break
+                with self._lock:
+                    self._latest = image
+                self._ok()
+                if self._loop_file:  # a file plays at its own speed, as a camera would
+                    self._stop.wait(1.0 / fps)
+            capture.release()
+            self._stop.wait(max(0.0, self.backoff.next_try - time.monotonic()))
+
+    async def read(self) -> Frame | None:
+        """The newest frame the thread has (None until the first one arrives)."""
+        with self._lock:
+            image, self._latest = self._latest, None
+        if image is None:
+            return None
+        at = utc_now()
+        return Frame(image, at, at.timestamp())
+
+    async def close(self) -> None:
+        """Stop the thread."""
+        self._stop.set()
+        await asyncio.to_thread(self._thread.join, 5)
+
+
+def open_source(camera: CameraIn, http: aiohttp.ClientSession) -> Source:
+    """The reader for a camera's declared source."""
+    kind = camera.source_kind
+    if kind == SourceKind.SNAPSHOT:
+        return SnapshotSource(camera.source, http)
+    return VideoSource(camera.source, loop_file=kind == SourceKind.FILE)
+
+
+def file_samples(path: str, interval_s: float) -> tuple[int, Iterator[tuple[float, Image]]]:
+    """A video file's frames at one per interval of its own clock: (how many, the frames as
+    (seconds from its start, image)); unreadable frames are skipped."""
+    capture = cv2.VideoCapture(path)
+    if not capture.isOpened():
+        raise FileNotFoundError(f"cannot open video {path}")
+    fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
+    total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+    step = max(1, round(interval_s * fps))
+
+    def frames() -> Iterator[tuple[float, Image]]:
+        index = 0
+        try:
+            while True:
+                ok, image = capture.read()
+                if not ok:
+                    if total and index < total - 1:  # a corrupt frame inside: skip on
+                        index += 1
+                        continue
+                    return
+                if index % step == 0 and image is not None:
+                    yield index / fps, image
+                index += 1
+        finally:
+            capture.release()
+
+    return (total + step - 1) // step if total else 0, frames()
