@@ -88,7 +88,7 @@ class VisionConfig(BaseSettings):
         return value
 
 
-class RuleIn(BaseModel):
+class ZoneRule(BaseModel):
     """What counts as a problem in a zone, and what it becomes (Frigate-style filters)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -105,14 +105,14 @@ class RuleIn(BaseModel):
     description: str = Field("", max_length=200, description="the case text (default: named)")
 
 
-class ZoneIn(BaseModel):
+class CameraZone(BaseModel):
     """A polygon in image coordinates (pixels of the camera's frame) with its rules."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1, max_length=40)
     points: tuple[tuple[float, float], ...] = Field(min_length=3, max_length=64)
-    rules: tuple[RuleIn, ...] = Field(min_length=1, max_length=20)
+    rules: tuple[ZoneRule, ...] = Field(min_length=1, max_length=20)
 
 
 class CameraIn(BaseModel):
@@ -137,7 +137,7 @@ class CameraIn(BaseModel):
     interval_s: float = Field(5, ge=0.2, le=3600, description="one sample this often")
     dead_after_s: float = Field(60, ge=5, le=86400, description="no frame this long: 离线")
     enabled: bool = True
-    zones: tuple[ZoneIn, ...] = Field((), max_length=32)
+    zones: tuple[CameraZone, ...] = Field((), max_length=32)
 
     @field_validator("code")
     @classmethod

@@ -3,6 +3,7 @@ layouts, NMS. Pure numpy (and OpenCV's resize and NMS); no model runs here."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
@@ -66,8 +67,11 @@ PREPROCESS: dict[Layout, Preprocess] = {
 }
 
 
-def letterbox(frame: Image, size: tuple[int, int], how: Preprocess) -> tuple[Floats, Letterbox]:
-    """Resize keeping the aspect ratio, pad with 114, as CHW float32."""
+def letterbox(
+    frame: Image, size: tuple[int, int], how: Preprocess, out: Floats | None = None
+) -> tuple[Floats, Letterbox]:
+    """Resize keeping the aspect ratio, pad with 114, as CHW float32 (into `out`, a slot of
+    the batch, when given: no copy to stack them)."""
     height, width = size
     h, w = frame.shape[:2]
     scale = min(height / h, width / w)
@@ -81,9 +85,10 @@ def letterbox(frame: Image, size: tuple[int, int], how: Preprocess) -> tuple[Flo
     canvas[top : top + nh, left : left + nw] = resized
     if how.rgb:
         canvas = canvas[:, :, ::-1]
-    tensor = canvas.transpose(2, 0, 1).astype(np.float32)
+    tensor = np.empty((3, height, width), np.float32) if out is None else out
+    np.copyto(tensor, canvas.transpose(2, 0, 1), casting="unsafe")
     if how.unit:
-        tensor /= 255.0
+        tensor *= 1 / 255.0
     return tensor, Letterbox(scale, float(left), float(top))
 
 
@@ -112,6 +117,7 @@ def pick_layout(shape: Sequence[int | str | None], size: tuple[int, int], classe
     )
 
 
+@functools.cache
 def _grids(size: tuple[int, int]) -> tuple[Floats, Floats]:
     points, strides = [], []
     for s in STRIDES:
@@ -124,19 +130,25 @@ def _grids(size: tuple[int, int]) -> tuple[Floats, Floats]:
     )
 
 
-def raw_boxes(output: Floats, layout: Layout, size: tuple[int, int]) -> tuple[Floats, Floats]:
-    """One image's output → (boxes cx, cy, w, h in input pixels; scores per class)."""
+def raw_boxes(
+    output: Floats, layout: Layout, size: tuple[int, int], floor: float = 0.0
+) -> tuple[Floats, Floats]:
+    """One image's output → (boxes cx, cy, w, h in input pixels; scores per class), only the
+    rows that may reach `floor` (a score is objectness × class: never above the objectness)."""
     if layout == "yolov8":
         rows = output.T
-        return rows[:, :4], rows[:, 4:]
+        keep = rows[:, 4:].max(axis=1) >= floor
+        return rows[keep, :4], rows[keep, 4:]
+    keep = output[:, 4] >= floor
+    rows = output[keep]
     if layout == "yolox":
         grid, stride = _grids(size)
-        xy = (output[:, :2] + grid) * stride
-        wh = np.exp(np.minimum(output[:, 2:4], 20.0)) * stride  # a wild value stays finite
+        xy = (rows[:, :2] + grid[keep]) * stride[keep]
+        wh = np.exp(np.minimum(rows[:, 2:4], 20.0)) * stride[keep]  # a wild value stays finite
         boxes = np.concatenate((xy, wh), axis=1)
     else:
-        boxes = output[:, :4]
-    return boxes, output[:, 4:5] * output[:, 5:]
+        boxes = rows[:, :4]
+    return boxes, rows[:, 4:5] * rows[:, 5:]
 
 
 def decode(
@@ -151,7 +163,9 @@ def decode(
     iou: float,
 ) -> list[Detection]:
     """Boxes of one frame, in its pixels, after the score floor and per-class NMS."""
-    boxes, scores = raw_boxes(output, layout, size)
+    boxes, scores = raw_boxes(output, layout, size, floor)
+    if not len(boxes):
+        return []
     cls = scores.argmax(axis=1)
     best = scores[np.arange(len(cls)), cls]
     keep = best >= floor

@@ -113,12 +113,9 @@ class OnnxDetector:
 
     def prepare(self, frames: Sequence[Image]) -> tuple[Floats, list[Letterbox]]:
         """The letterboxed input of these frames and how each was fitted."""
-        tensors, fits = [], []
-        for frame in frames:
-            tensor, fit = letterbox(frame, self.size, self._how)
-            tensors.append(tensor)
-            fits.append(fit)
-        return np.stack(tensors), fits
+        batch = np.empty((len(frames), 3, *self.size), np.float32)
+        fits = [letterbox(f, self.size, self._how, batch[n])[1] for n, f in enumerate(frames)]
+        return batch, fits
 
     def detect(self, frames: Sequence[Image]) -> list[list[Detection]]:
         """Detections per frame, batched as the model allows."""

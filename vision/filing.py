@@ -26,7 +26,7 @@ from cases import (
 from core.errors import CityloopError, NotFound
 from core.media.service import ingest
 from core.runtime import Runtime
-from vision.config import CameraIn, RuleIn
+from vision.config import CameraIn, ZoneRule
 from vision.const import HOLDING, EventStatus
 from vision.decoders import Detection, Image
 from vision.deps import vision_of
@@ -124,11 +124,11 @@ async def record(runtime: Runtime, sighting: Sighting) -> VisionEvent:
     status = EventStatus.REVIEW if rule.review else EventStatus.FILING
     event = await VisionEvent.create(status=status, evidence_id=evidence, frame_id=frame, **values)
     if status == EventStatus.FILING:
-        await file_case(runtime, event, done=EventStatus.FILED)
+        return await file_case(runtime, event, done=EventStatus.FILED)
     return event
 
 
-def rule_of(spec: CameraIn, zone: str, index: int) -> RuleIn | None:
+def rule_of(spec: CameraIn, zone: str, index: int) -> ZoneRule | None:
     """The rule of a zone by its index (None: the camera was declared anew without it)."""
     for declared in spec.zones:
         if declared.name == zone and index < len(declared.rules):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 
-from vision.config import RuleIn
+from vision.config import ZoneRule
 from vision.decoders import Detection
 from vision.zones import Zone, counts
 
@@ -32,7 +32,7 @@ class Fired:
 
     zone: str
     rule_index: int
-    rule: RuleIn
+    rule: ZoneRule
     track: int
     box: Detection
     since: float
@@ -40,18 +40,18 @@ class Fired:
     median: float
 
 
-def stands(zone: Zone, rule: RuleIn, detection: Detection) -> bool:
+def stands(zone: Zone, rule: ZoneRule, detection: Detection) -> bool:
     """Tell whether a detection keeps a watch going (its label, inside the zone)."""
     return detection.label in rule.labels and zone.holds(detection)
 
 
-def observe(watch: Watch, rule: RuleIn, detection: Detection) -> None:
+def observe(watch: Watch, rule: ZoneRule, detection: Detection) -> None:
     """Add a sample's score where the detection passes the frame filters."""
     if counts(rule, detection):
         watch.scores.append(detection.score)
 
 
-def due(watch: Watch, rule: RuleIn, at: float) -> bool:
+def due(watch: Watch, rule: ZoneRule, at: float) -> bool:
     """Tell whether the watch fires now (once)."""
     return (
         not watch.fired

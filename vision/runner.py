@@ -6,7 +6,6 @@ cases; open 智能核查 watches are judged on the same samples."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 import time
@@ -114,11 +113,11 @@ class Runner:
         await self.report(arrived)
         return len(taken)
 
-    async def settle(self, timeout: float) -> None:
-        """Wait (up to timeout) for the reads under way (the tests' step)."""
+    async def settle(self, within: float) -> None:
+        """Wait (up to `within` seconds) for the reads under way (the tests' step)."""
         reads = {c.reading for c in self.cameras.values() if c.reading is not None}
         if reads:
-            await asyncio.wait(reads, timeout=timeout)
+            await asyncio.wait(reads, timeout=within)
 
     async def judge(self, camera: Watched, frame: Frame, detections: list[Detection]) -> None:
         """One camera's sample: fired rules become events, open checks are counted."""

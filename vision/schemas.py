@@ -35,7 +35,7 @@ class ImportOut(BaseModel):
     updated: int
 
 
-class EventQuery(BaseModel):
+class SightingQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: EventStatus | None = Field(None, description="review: the review queue")
@@ -44,7 +44,7 @@ class EventQuery(BaseModel):
     limit: int = Field(50, ge=1, le=500)
 
 
-class EventOut(BaseModel):
+class SightingOut(BaseModel):
     """A problem a camera saw, its evidence (media ids), and what became of it."""
 
     id: int
@@ -68,8 +68,8 @@ class EventOut(BaseModel):
     review_note: str
 
 
-class EventList(BaseModel):
-    items: list[EventOut]
+class SightingList(BaseModel):
+    items: list[SightingOut]
 
 
 class ConfirmIn(BaseModel):

@@ -23,10 +23,10 @@ from vision.schemas import (
     CheckQuery,
     ConfirmIn,
     DismissIn,
-    EventList,
-    EventOut,
-    EventQuery,
     ImportOut,
+    SightingList,
+    SightingOut,
+    SightingQuery,
 )
 
 routes = web.RouteTableDef()
@@ -131,7 +131,7 @@ async def import_cameras(request: web.Request, call: Call) -> ImportOut:
     return ImportOut(**counts)
 
 
-async def _events_out(request: web.Request, rows: list[VisionEvent]) -> list[EventOut]:
+async def _events_out(request: web.Request, rows: list[VisionEvent]) -> list[SightingOut]:
     policy = deps_of(request.app[RUNTIME]).policy
     cameras = {c.id: c for c in await Camera.filter(id__in=sorted({r.camera_id for r in rows}))}
     out = []
@@ -139,7 +139,7 @@ async def _events_out(request: web.Request, rows: list[VisionEvent]) -> list[Eve
         category = policy.category(r.category_code)
         camera = cameras[r.camera_id]
         out.append(
-            EventOut(
+            SightingOut(
                 id=r.id,
                 camera=camera.code,
                 camera_name=camera.name,
@@ -168,13 +168,13 @@ async def _events_out(request: web.Request, rows: list[VisionEvent]) -> list[Eve
 @endpoint(
     roles=CENTRE,
     summary="识别事件（status=review 为待确认队列）",
-    query=EventQuery,
-    response=EventList,
+    query=SightingQuery,
+    response=SightingList,
     tags=TAGS,
 )
-async def list_events(request: web.Request, call: Call) -> EventList:
+async def list_events(request: web.Request, call: Call) -> SightingList:
     """The newest events first, filtered."""
-    q = call.query(EventQuery)
+    q = call.query(SightingQuery)
     query = VisionEvent.all()
     if q.status is not None:
         query = query.filter(status=q.status)
@@ -183,7 +183,7 @@ async def list_events(request: web.Request, call: Call) -> EventList:
     if q.camera is not None:
         query = query.filter(camera__code=q.camera)
     rows = await query.order_by("-id").limit(q.limit)
-    return EventList(items=await _events_out(request, rows))
+    return SightingList(items=await _events_out(request, rows))
 
 
 @routes.post(f"/api/v1/vision/events/{ID}/confirm")
@@ -191,11 +191,11 @@ async def list_events(request: web.Request, call: Call) -> EventList:
     roles=DECIDERS,
     summary="确认识别结果并立案",
     body=ConfirmIn,
-    response=EventOut,
+    response=SightingOut,
     tags=TAGS,
     errors=(404, 409, 422),
 )
-async def confirm_event(request: web.Request, call: Call) -> EventOut:
+async def confirm_event(request: web.Request, call: Call) -> SightingOut:
     """Confirm a queued event: it becomes a case."""
     event = await review.confirm(
         request.app[RUNTIME],
@@ -211,11 +211,11 @@ async def confirm_event(request: web.Request, call: Call) -> EventOut:
     roles=DECIDERS,
     summary="驳回识别结果（误报）",
     body=DismissIn,
-    response=EventOut,
+    response=SightingOut,
     tags=TAGS,
     errors=(404, 409, 422),
 )
-async def dismiss_event(request: web.Request, call: Call) -> EventOut:
+async def dismiss_event(request: web.Request, call: Call) -> SightingOut:
     """Dismiss a queued event, with the reason: no case."""
     event = await review.dismiss(
         request.app[RUNTIME],

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import shapely
 from shapely.geometry import Polygon
 
-from vision.config import RuleIn, ZoneIn
+from vision.config import CameraZone, ZoneRule
 from vision.decoders import Detection
 
 
@@ -18,11 +18,11 @@ class Zone:
 
     name: str
     points: tuple[tuple[float, float], ...]
-    rules: tuple[RuleIn, ...]
+    rules: tuple[ZoneRule, ...]
     polygon: Polygon
 
     @classmethod
-    def of(cls, zone: ZoneIn) -> Zone:
+    def of(cls, zone: CameraZone) -> Zone:
         """Build one from its declaration."""
         polygon = Polygon(zone.points)
         shapely.prepare(polygon)
@@ -34,7 +34,7 @@ class Zone:
         return bool(shapely.intersects_xy(self.polygon, x, y))
 
 
-def counts(rule: RuleIn, detection: Detection) -> bool:
+def counts(rule: ZoneRule, detection: Detection) -> bool:
     """Tell whether one detection passes a rule's frame filters (label, score, area)."""
     return (
         detection.label in rule.labels
@@ -43,17 +43,17 @@ def counts(rule: RuleIn, detection: Detection) -> bool:
     )
 
 
-def present(zone: Zone, rule: RuleIn, detections: Sequence[Detection]) -> list[Detection]:
+def present(zone: Zone, rule: ZoneRule, detections: Sequence[Detection]) -> list[Detection]:
     """The detections of this sample that make the rule's problem in the zone."""
     return [d for d in detections if counts(rule, d) and zone.holds(d)]
 
 
-def outside_frame(zone: ZoneIn, width: int, height: int) -> list[int]:
+def outside_frame(zone: CameraZone, width: int, height: int) -> list[int]:
     """The indexes of a zone's points that lie outside a frame of this size."""
     return [n for n, (x, y) in enumerate(zone.points) if not (0 <= x <= width and 0 <= y <= height)]
 
 
-def degenerate(zone: ZoneIn) -> bool:
+def degenerate(zone: CameraZone) -> bool:
     """Tell whether the polygon encloses nothing or crosses itself."""
     polygon = Polygon(zone.points)
     return not polygon.is_valid or polygon.area <= 0

@@ -48,8 +48,8 @@ class FakeCamera:
     async def snapshot(self, request: web.Request) -> web.Response:
         if self.down:
             return web.Response(status=503, text="camera offline")
-        while self.hang:
-            await asyncio.sleep(0.1)
+        if self.hang:
+            await asyncio.sleep(3600)  # until the server shuts down
         self.snapshots += 1
         if self.corrupt > 0:
             self.corrupt -= 1

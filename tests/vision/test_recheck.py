@@ -23,7 +23,7 @@ async def _handled_case(rig: Rig) -> int:
     await rig.jobs()
     check = await VisionCheck.get(case_id=case.id)
     assert check.status == CheckStatus.WATCHING
-    return case.id
+    return int(case.id)
 
 
 async def test_the_car_gone_passes_the_check_by_the_camera_with_its_picture(rig: Rig) -> None:

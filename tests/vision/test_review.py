@@ -86,7 +86,7 @@ async def test_only_the_centre_decides_and_a_pending_review_holds_the_zone(rig: 
     await rig.samples(4)
     rig.camera.show(car_at(INSIDE))
     await rig.samples(8)  # a new object fires again while the first waits for a person
-    statuses = await VisionEvent.all().order_by("id").values_list("status", flat=True)
+    statuses = [e.status for e in await VisionEvent.all().order_by("id")]
     assert statuses == [EventStatus.REVIEW, EventStatus.DUPLICATE]
     missing = await rig.city.client.post(
         "/api/v1/vision/events/999999/confirm", json={}, headers=await rig.city.login("acceptor")

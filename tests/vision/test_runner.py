@@ -72,7 +72,7 @@ async def test_a_second_sighting_while_the_case_is_open_makes_no_new_case(rig: R
     rig.camera.show(car_at(INSIDE))  # and parks again, a new object
     await rig.samples(8)
     assert [c.id for c in await rig.cases()] == [case.id]
-    statuses = await VisionEvent.all().order_by("id").values_list("status", flat=True)
+    statuses = [e.status for e in await VisionEvent.all().order_by("id")]
     assert statuses == [EventStatus.FILED, EventStatus.DUPLICATE]
     duplicate = await VisionEvent.get(status=EventStatus.DUPLICATE)
     assert duplicate.case_id is None and duplicate.evidence_id is None
@@ -94,8 +94,7 @@ async def test_a_corrupt_frame_a_dropped_stream_and_a_stalled_camera_stop_no_oth
             live.drop()  # the stream is cut: its reader reconnects
             snap.down = True  # the snapshot camera answers 503 for a while
             await rig.samples(4)
-            health = await Camera.filter(code="snap").first().values_list("health", flat=True)
-            assert health == Health.RECONNECTING
+            assert (await Camera.get(code="snap")).health == Health.RECONNECTING
             snap.down = False
             await rig.samples(14, every=0.3)
             cases = await rig.cases()

@@ -9,7 +9,7 @@ exactly one cell is one car, found where it was drawn, with a score near 1; grey
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import cv2
 import numpy as np
@@ -27,7 +27,7 @@ RED = (0, 0, 255)  # BGR
 BLUE = (255, 0, 0)
 
 
-def _const(name: str, value: npt.NDArray[np.float32]) -> onnx.TensorProto:
+def _const(name: str, value: npt.NDArray[Any]) -> onnx.TensorProto:
     return numpy_helper.from_array(value.astype(np.float32), name)
 
 
@@ -149,7 +149,7 @@ def jpeg(image: npt.NDArray[np.uint8]) -> bytes:
 def video(path: Path, frames: list[npt.NDArray[np.uint8]], *, fps: float = 5.0) -> Path:
     """Write frames as an MJPEG AVI that OpenCV reads back."""
     height, width = frames[0].shape[:2]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (width, height))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), fps, (width, height))
     assert writer.isOpened()
     for image in frames:
         writer.write(image)
