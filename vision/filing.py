@@ -136,13 +136,13 @@ def rule_of(spec: CameraIn, zone: str, index: int) -> ZoneRule | None:
     return None
 
 
-def draft_of(event: VisionEvent, camera: Camera) -> IntakeDraft:
+def draft_of(event: VisionEvent, camera: Camera, category: str) -> IntakeDraft:
     """The report a camera makes of one event (its key names the event: a retry is one)."""
     spec = CameraIn.model_validate(camera.spec)
     rule = rule_of(spec, event.zone, event.rule_index)
     text = (rule.description if rule else "") or (
-        f"视频识别：摄像头「{camera.name}」在区域「{event.zone}」发现 {event.label}"
-        f"（置信度 {event.score:.2f}）"
+        f"视频识别：摄像头「{camera.name}」在区域「{event.zone}」发现{category}"
+        f"（识别为 {event.label}，置信度 {event.score:.2f}）"
     )
     return IntakeDraft(
         source=Source.VIDEO,
@@ -168,8 +168,11 @@ def draft_of(event: VisionEvent, camera: Camera) -> IntakeDraft:
 async def file_case(runtime: Runtime, event: VisionEvent, *, done: EventStatus) -> VisionEvent:
     """Submit the event's report through the one door in; the event then names its case."""
     camera = await Camera.get(id=event.camera_id)
+    deps = deps_of(runtime)
+    category = deps.policy.category(event.category_code)
+    named = category.name if category else event.category_code
     try:
-        result = await submit(draft_of(event, camera), deps=deps_of(runtime))
+        result = await submit(draft_of(event, camera, named), deps=deps)
     except CityloopError as err:
         # A category retired since the camera was declared, a camera moved out of the city:
         # the event stays `filing` (resumed at the next start) and the log says why.

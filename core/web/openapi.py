@@ -143,6 +143,9 @@ def _operation(
     elif spec.content == "multipart/form-data":
         form = spec.form or _UPLOAD
         op["requestBody"] = {"required": True, "content": {spec.content: {"schema": form}}}
+    elif spec.content != "application/json":  # a text file the handler reads itself (TOML)
+        text = {"type": "string"}
+        op["requestBody"] = {"required": True, "content": {spec.content: {"schema": text}}}
     op["responses"] = _responses(spec, bool(found), components)
     if spec.roles:
         op["security"] = [{"bearer": []}]

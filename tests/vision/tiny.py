@@ -155,3 +155,58 @@ def video(path: Path, frames: list[npt.NDArray[np.uint8]], *, fps: float = 5.0) 
         writer.write(image)
     writer.release()
     return path
+
+
+def sample(folder: Path) -> None:
+    """Write what a person needs to try the vision package with no camera and no model:
+    the tiny model, a street video it sees a car in, and a camera file placed in the demo
+    city's first grid (`python -m tests.vision.tiny DIR`)."""
+    from core.config import load_settings
+    from core.demo import demo_grids
+
+    folder.mkdir(parents=True, exist_ok=True)
+    model = build(folder / "tiny.onnx")
+    frames = []
+    fps = 5
+    for n in range(30 * fps):  # 30 s: a car parked from 2 s to 20 s, one driving past
+        t = n / fps
+        squares = []
+        if 2 <= t < 20:
+            squares.append((6, 8, RED))
+        if 4 <= t < 10:
+            squares.append((4 + int(t - 4), 10, RED))
+        frames.append(frame(squares=tuple(squares)))
+    clip = video(folder / "street.avi", frames, fps=fps)
+    centre = demo_grids(load_settings())[0].polygon.centroid
+    lon, lat = centre.x, centre.y
+    (folder / "cameras.toml").write_text(
+        f"""# A camera on the demo city's first grid, showing {clip.name} (a file source).
+[[camera]]
+code = "demo-gate"
+name = "示范区东门路口"
+source = "{clip.resolve()}"
+width = {SIZE}
+height = {SIZE}
+lon = {lon:.6f}
+lat = {lat:.6f}
+interval_s = 1
+
+[[camera.zones]]
+name = "禁停区"
+points = [[128, 192], [320, 192], [320, 384], [128, 384]]
+
+[[camera.zones.rules]]
+labels = ["car"]
+category_code = "E09009"   # 机动车乱停放
+dwell_s = 10
+""",
+        encoding="utf-8",
+    )
+    print(f"CITYLOOP_VISION_MODEL={model.resolve()}")
+    print(f"cityloop vision analyze {clip} --config {folder / 'cameras.toml'}")
+
+
+if __name__ == "__main__":
+    import sys
+
+    sample(Path(sys.argv[1] if len(sys.argv) > 1 else "var/vision-sample"))
