@@ -10,8 +10,8 @@ model), in alternating rounds:
 
 - raw: bare `session.run` on the frames already letterboxed (the ceiling);
 - pipeline: what `cityloop vision run` does per frame: JPEG decode (in a thread, beside the
-  detector, as the snapshot readers do), letterbox, inference, boxes and NMS, tracking, zones
-  and rules, one `CameraWatch` per camera.
+  detector, and as small as the model's input allows, as the snapshot readers do), letterbox,
+  inference, boxes and NMS, tracking, zones and rules, one `CameraWatch` per camera.
 
 `overhead_ratio` = pipeline frames/s ÷ raw frames/s. Then a temp SQLite city (the demo city,
 migrated and seeded by the project's code) takes fired rules through `vision.filing.record` as
@@ -46,7 +46,9 @@ HERE = Path(__file__).resolve().parent
 sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != HERE), str(HERE)]
 
 from vision.config import CameraIn, VisionConfig  # noqa: E402
+from vision.decoders import reduction  # noqa: E402
 from vision.detector import OnnxDetector  # noqa: E402
+from vision.frames import decode_jpeg  # noqa: E402
 from vision.pipeline import CameraWatch  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "models" / "yolox_nano.onnx"
@@ -182,12 +184,17 @@ def pipeline_round(
     seconds: float,
     pool: concurrent.futures.ThreadPoolExecutor,
     clock: list[float],
+    size: tuple[int, int],
 ) -> tuple[int, float, float, int]:
     """The loop's work per sample of every camera, for about `seconds`: (frames, wall s, CPU
     s, rules fired). The next sample's JPEGs decode in a thread while this one is detected."""
 
+    # As the snapshot readers do: decoded as small as the model's input allows, boxes scaled
+    # back to the camera's pixels.
+    reduce = reduction(size, detector.size)
+
     def decode() -> list[np.ndarray]:
-        return [cv2.imdecode(np.frombuffer(j, np.uint8), cv2.IMREAD_COLOR) for j in jpegs]
+        return [decode_jpeg(j, reduce) for j in jpegs]
 
     done, fired = 0, 0
     cpu, started = time.process_time(), time.perf_counter()
@@ -198,7 +205,7 @@ def pipeline_round(
         found = detector.detect(frames)
         clock[0] += 5.0  # one sample every 5 s on the cameras' clock
         for watch, detections in zip(watches, found, strict=True):
-            fired += len(watch.step(detections, clock[0]))
+            fired += len(watch.step([d.scaled(reduce) for d in detections], clock[0]))
         done += len(frames)
     ahead.result()
     return done, time.perf_counter() - started, time.process_time() - cpu, fired
@@ -264,7 +271,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{opts.cameras} cameras of {opts.size[0]}×{opts.size[1]}"
         )
         jpegs = [scene(n, opts.size) for n in range(opts.cameras)]
-        frames = [cv2.imdecode(np.frombuffer(j, np.uint8), cv2.IMREAD_COLOR) for j in jpegs]
+        # The ceiling's input: the same frames, decoded and letterboxed before the clock runs.
+        frames = [decode_jpeg(j) for j in jpegs]
         tensors = []
         for start in range(0, len(frames), detector.batch):
             tensor, _ = detector.prepare(frames[start : start + detector.batch])
@@ -274,12 +282,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         fired = 0
         clock = [0.0]
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            pipeline_round(detector, jpegs, watches, 0.5, pool, clock)  # warm both paths
+            pipeline_round(detector, jpegs, watches, 0.5, pool, clock, opts.size)  # warm both paths
             raw_round(detector, tensors, 0.5)
             for _ in range(opts.rounds):
                 n, s = raw_round(detector, tensors, opts.seconds)
                 raw_n, raw_s = raw_n + n, raw_s + s
-                n, s, c, f = pipeline_round(detector, jpegs, watches, opts.seconds, pool, clock)
+                n, s, c, f = pipeline_round(
+                    detector, jpegs, watches, opts.seconds, pool, clock, opts.size
+                )
                 pipe_n, pipe_s, cpu_s, fired = pipe_n + n, pipe_s + s, cpu_s + c, fired + f
         raw_fps, pipe_fps = raw_n / raw_s, pipe_n / pipe_s
         print(f"raw session.run: {raw_n:.0f} frames in {raw_s:.1f} s = {raw_fps:.1f} frames/s")

@@ -36,6 +36,19 @@ class Detection:
         """The box's area in pixels²."""
         return max(0.0, self.x2 - self.x1) * max(0.0, self.y2 - self.y1)
 
+    def scaled(self, factor: float) -> Detection:
+        """The same box in pixels `factor` times larger (a frame decoded at reduced size)."""
+        if factor == 1:
+            return self
+        return Detection(
+            self.x1 * factor,
+            self.y1 * factor,
+            self.x2 * factor,
+            self.y2 * factor,
+            self.score,
+            self.label,
+        )
+
     @property
     def foot(self) -> tuple[float, float]:
         """The bottom centre: where an object stands on the ground (Frigate's test point)."""
@@ -90,6 +103,15 @@ def letterbox(
     if how.unit:
         tensor *= 1 / 255.0
     return tensor, Letterbox(scale, float(left), float(top))
+
+
+def reduction(frame: tuple[int, int], size: tuple[int, int]) -> int:
+    """How much smaller (1, 2, 4 or 8 times) a JPEG of this frame size (width, height) may be
+    decoded with nothing lost to a model of this input size (height, width): as long as the
+    letterbox still shrinks it. A 1080p camera for a 416-pixel model decodes at a quarter."""
+    width, height = frame
+    shrink = min(size[0] / height, size[1] / width)
+    return next(r for r in (8, 4, 2, 1) if r * shrink <= 1 or r == 1)
 
 
 def cells(size: tuple[int, int]) -> int:

@@ -42,6 +42,11 @@ class Detector(Protocol):
         """What the model is called (its file's stem)."""
         ...
 
+    @property
+    def size(self) -> tuple[int, int]:
+        """The model's input, height and width."""
+        ...
+
     def detect(self, frames: Sequence[Image]) -> list[list[Detection]]:
         """Detections per frame, in that frame's pixels, best first."""
         ...

@@ -20,7 +20,7 @@ import numpy as np
 from core.timeutil import now as utc_now
 from vision.config import CameraIn
 from vision.const import Health, SourceKind
-from vision.decoders import Image
+from vision.decoders import Image, reduction
 
 log = logging.getLogger(__name__)
 _BACKOFF_MAX_S = 60.0
@@ -33,6 +33,15 @@ class Frame:
     image: Image
     at: dt.datetime
     position: float  # seconds on the source's clock: what dwell times are measured on
+    scale: int = 1  # the frame's pixels per pixel of `image` (a JPEG decoded reduced)
+    jpeg: bytes | None = None  # what arrived, for the full-size evidence picture
+
+    def full(self) -> Image:
+        """The frame at its full size (decoded again where it was decoded reduced)."""
+        if self.scale == 1 or self.jpeg is None:
+            return self.image
+        image = decode_jpeg(self.jpeg)
+        return self.image if image is None else image
 
 
 class Backoff:
@@ -93,17 +102,29 @@ class _Health:
         self.health, self.detail = Health.RECONNECTING, f"{detail}；{wait:g} 秒后重试"
 
 
-def decode_jpeg(data: bytes) -> Image | None:
-    """A picture's pixels (BGR), or None when it is not one."""
-    return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+_REDUCED = {
+    1: cv2.IMREAD_COLOR,
+    2: cv2.IMREAD_REDUCED_COLOR_2,
+    4: cv2.IMREAD_REDUCED_COLOR_4,
+    8: cv2.IMREAD_REDUCED_COLOR_8,
+}
+
+
+def decode_jpeg(data: bytes, reduce: int = 1) -> Image | None:
+    """A picture's pixels (BGR), `reduce` times smaller (JPEG decodes that for a fraction of
+    the work), or None when it is not a picture."""
+    return cv2.imdecode(np.frombuffer(data, np.uint8), _REDUCED[reduce])
 
 
 class SnapshotSource(_Health):
     """An HTTP URL that answers one JPEG (or PNG) per GET."""
 
-    def __init__(self, url: str, http: aiohttp.ClientSession, *, timeout_s: float = 10) -> None:
+    def __init__(
+        self, url: str, http: aiohttp.ClientSession, *, timeout_s: float = 10, reduce: int = 1
+    ) -> None:
         super().__init__()
         self.url = url
+        self.reduce = reduce
         self._http = http
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
 
@@ -124,13 +145,13 @@ class SnapshotSource(_Health):
             self._failed(f"快照地址连接失败（{type(err).__name__}）")
             return None
         # A 1080p JPEG takes milliseconds to decode: off the event loop, beside the detector.
-        image = await asyncio.to_thread(decode_jpeg, data)
+        image = await asyncio.to_thread(decode_jpeg, data, self.reduce)
         if image is None:
             self.detail = "跳过一帧损坏的画面"  # the camera answers; this picture is bad
             return None
         self._ok()
         at = utc_now()
-        return Frame(image, at, at.timestamp())
+        return Frame(image, at, at.timestamp(), self.reduce, data if self.reduce > 1 else None)
 
     async def close(self) -> None:
         """Nothing is held between GETs."""
@@ -189,11 +210,15 @@ class VideoSource(_Health):
         await asyncio.to_thread(self._thread.join, 5)
 
 
-def open_source(camera: CameraIn, http: aiohttp.ClientSession) -> Source:
-    """The reader for a camera's declared source."""
+def open_source(
+    camera: CameraIn, http: aiohttp.ClientSession, model_size: tuple[int, int]
+) -> Source:
+    """The reader for a camera's declared source (snapshots decoded as small as the model's
+    input allows)."""
     kind = camera.source_kind
     if kind == SourceKind.SNAPSHOT:
-        return SnapshotSource(camera.source, http)
+        reduce = reduction((camera.width, camera.height), model_size)
+        return SnapshotSource(camera.source, http, reduce=reduce)
     return VideoSource(camera.source, loop_file=kind == SourceKind.FILE)
 
 

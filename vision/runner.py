@@ -24,6 +24,7 @@ from vision.evidence import annotate
 from vision.frames import Frame, Source, open_source
 from vision.models import Camera, VisionCheck, VisionEvent
 from vision.pipeline import CameraWatch, Recheck
+from vision.rules import Fired
 
 log = logging.getLogger(__name__)
 _HEALTH_EVERY_S = 10.0
@@ -109,7 +110,8 @@ class Runner:
         if taken:
             found = await asyncio.to_thread(self.detector.detect, [f.image for _, f in taken])
             for (camera, frame), detections in zip(taken, found, strict=True):
-                await self.judge(camera, frame, detections)
+                full_size = [d.scaled(frame.scale) for d in detections]
+                await self.judge(camera, frame, full_size)
         await self.report(arrived)
         return len(taken)
 
@@ -122,22 +124,8 @@ class Runner:
     async def judge(self, camera: Watched, frame: Frame, detections: list[Detection]) -> None:
         """One camera's sample: fired rules become events, open checks are counted."""
         for fired in camera.watch.step(detections, frame.position):
-            zone = camera.watch.zone(fired.zone)
-            if zone is None:
-                continue
-            since = frame.at - dt.timedelta(seconds=fired.at - fired.since)
-            sighting = filing.Sighting(
-                camera.row,
-                camera.spec,
-                fired,
-                zone,
-                frame.image,
-                frame.at,
-                since,
-                tuple(detections),
-            )
             try:
-                await filing.record(self.runtime, sighting)
+                await self._record(camera, frame, fired, detections)
             except Exception:
                 log.exception("vision: camera %s: a fired rule was not recorded", camera.row.code)
         for check_id, judged in list(camera.rechecks.items()):
@@ -145,14 +133,28 @@ class Runner:
             if verdict is None:
                 continue
             del camera.rechecks[check_id]
+            full = await asyncio.to_thread(frame.full)
             picture = annotate(
-                frame.image, zone=judged.zone, hits=hits, camera=camera.spec.code, at=frame.at
+                full, zone=judged.zone, hits=hits, camera=camera.spec.code, at=frame.at
             )
             media = await filing.store_picture(self.runtime, picture)
             check = await VisionCheck.get(id=check_id)
             await recheck.decide(
                 self.runtime, check, gone=verdict, media_id=media, samples=judged.needed
             )
+
+    async def _record(
+        self, camera: Watched, frame: Frame, fired: Fired, detections: list[Detection]
+    ) -> None:
+        zone = camera.watch.zone(fired.zone)
+        if zone is None:
+            return
+        since = frame.at - dt.timedelta(seconds=fired.at - fired.since)
+        full = await asyncio.to_thread(frame.full)  # the evidence at the camera's resolution
+        sighting = filing.Sighting(
+            camera.row, camera.spec, fired, zone, full, frame.at, since, tuple(detections)
+        )
+        await filing.record(self.runtime, sighting)
 
     async def refresh(self) -> None:
         """Follow the registry: new cameras start, changed ones restart, removed ones stop."""
@@ -169,7 +171,10 @@ class Runner:
             if camera_id not in self.cameras:
                 spec = service.declared(row)
                 self.cameras[camera_id] = Watched(
-                    row, spec, open_source(spec, self.http), CameraWatch(spec, self.config)
+                    row,
+                    spec,
+                    open_source(spec, self.http, self.detector.size),
+                    CameraWatch(spec, self.config),
                 )
 
     async def load_checks(self) -> None:

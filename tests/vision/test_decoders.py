@@ -7,7 +7,15 @@ import numpy as np
 import pytest
 
 from core.errors import ConfigError
-from vision.decoders import PREPROCESS, Letterbox, cells, decode, letterbox, pick_layout
+from vision.decoders import (
+    PREPROCESS,
+    Letterbox,
+    cells,
+    decode,
+    letterbox,
+    pick_layout,
+    reduction,
+)
 
 LABELS = ["person", "bicycle", "car"]
 
@@ -121,3 +129,11 @@ def test_the_layout_is_told_from_the_output_shape() -> None:
 
 def _fit(scale: float, pad_y: float = 0.0) -> Letterbox:
     return Letterbox(scale, 0.0, pad_y)
+
+
+def test_a_jpeg_is_decoded_as_small_as_the_model_allows() -> None:
+    assert reduction((1920, 1080), (416, 416)) == 4  # 480×270: the letterbox still shrinks it
+    assert reduction((1920, 1080), (640, 640)) == 2
+    assert reduction((832, 832), (416, 416)) == 2
+    assert reduction((416, 416), (416, 416)) == 1
+    assert reduction((320, 240), (640, 640)) == 1

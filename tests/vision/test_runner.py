@@ -12,7 +12,7 @@ from core.config import Settings
 from tests.cases.helpers import actions
 from tests.vision import tiny
 from tests.vision.camera_server import serving
-from tests.vision.conftest import INSIDE, OUTSIDE, PARKING, Rig, car_at, make_rig
+from tests.vision.conftest import INSIDE, OUTSIDE, PARKING, ZONE, Rig, car_at, make_rig
 from vision.const import EventStatus, Health
 from vision.models import Camera, VisionEvent
 
@@ -149,3 +149,32 @@ async def test_a_camera_silent_past_dead_after_is_offline_in_readyz(rig: Rig) ->
     )
     out = await r.json()
     assert out["health"] == "dead" and out["health_name"] == "离线", out
+
+
+async def test_a_large_snapshot_is_detected_at_the_models_size_and_filed_at_its_own(
+    rig: Rig,
+) -> None:
+    big = [[x * 2, y * 2] for x, y in ZONE]
+    await rig.declare(
+        width=832,
+        height=832,
+        zones=[
+            {
+                "name": "禁停区",
+                "points": big,
+                "rules": [{"labels": ["car"], "category_code": PARKING, "dwell_s": 1.0}],
+            }
+        ],
+    )
+    rig.camera.show(tiny.frame(squares=((6, 8, tiny.RED),), size=832))
+    await rig.samples(8)
+    (held,) = rig.runner.cameras.values()
+    assert getattr(held.source, "reduce", None) == 2  # decoded at 416×416
+    (event,) = await VisionEvent.all()
+    assert event.box == [384.0, 512.0, 448.0, 576.0]  # in the camera's own pixels
+    evidence = await CaseAttachment.filter(media_id=event.evidence_id).first()
+    assert evidence is not None
+    from core.media.models import MediaObject
+
+    media = await MediaObject.get(id=event.evidence_id)
+    assert (media.width, media.height) == (832, 832)
