@@ -42,7 +42,7 @@ PACKAGE = Package(
     commands=("vision.commands",),
     ready="vision.service:readiness",
     demo_hint="视频识别: `cityloop vision analyze VIDEO --config cameras.toml` (README, "
-    '"Vision"); `cityloop vision run` with CITYLOOP_VISION_MODEL watches the cameras',
+    '"Video recognition"); `cityloop vision run` with CITYLOOP_VISION_MODEL watches the cameras',
 )
 
 __all__ = ["PACKAGE", "VISION", "VisionDeps"]

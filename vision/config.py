@@ -80,7 +80,9 @@ class VisionConfig(BaseSettings):
     )
     jpeg_quality: int = Field(85, ge=30, le=100, description="evidence pictures' JPEG quality")
 
-    @field_validator("model", "labels")
+    # Only the labels: the web process reads them, while the model may live on the machines
+    # that run `vision run` alone (the detector says when it is missing).
+    @field_validator("labels")
     @classmethod
     def _exists(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_file():

@@ -73,6 +73,8 @@ class OnnxDetector:
         path = model or config.model
         if path is None:
             raise ConfigError("CITYLOOP_VISION_MODEL: set the ONNX model file to run cameras")
+        if not path.is_file():
+            raise ConfigError(f"CITYLOOP_VISION_MODEL: file not found: {path}")
         self.name = path.stem
         self.labels = read_labels(config.labels)
         self._config = config

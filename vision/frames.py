@@ -168,7 +168,8 @@ class VideoSource(_Health):
         self._latest: Image | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._pump, name=f"camera {uri}", daemon=True)
+        # Named without the URI: a stream's address may hold its password.
+        self._thread = threading.Thread(target=self._pump, name="camera-reader", daemon=True)
         self._thread.start()
 
     def _pump(self) -> None:

@@ -179,12 +179,11 @@ class Runner:
 
     async def load_checks(self) -> None:
         """Pick up the 智能核查 watches opened since the last look."""
-        open_checks = await VisionCheck.filter(
-            status=CheckStatus.WATCHING, camera_id__in=list(self.cameras)
-        )
-        for check in open_checks:
-            camera = self.cameras[check.camera_id]
-            if check.id in camera.rechecks:
+        # The open watches are few (one per 处置 of a camera's case, for minutes): all of them,
+        # and those of cameras this process does not hold are another process's.
+        for check in await VisionCheck.filter(status=CheckStatus.WATCHING):
+            camera = self.cameras.get(check.camera_id)
+            if camera is None or check.id in camera.rechecks:
                 continue
             event = await VisionEvent.get(id=check.event_id)
             zone = camera.watch.zone(event.zone)

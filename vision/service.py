@@ -7,6 +7,7 @@ import datetime as dt
 import tomllib
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import ValidationError
 from tortoise.exceptions import IntegrityError
@@ -168,6 +169,17 @@ async def get(code: str) -> Camera:
     if row is None:
         raise NotFound(f"camera {code}", code="camera_not_found", message="未找到该摄像头")
     return row
+
+
+def masked_source(source: str) -> str:
+    """A source with its password hidden (rtsp://admin:***@10.0.0.8/…)."""
+    parts = urlsplit(source)
+    if not parts.password:
+        return source
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
 
 
 def declared(row: Camera) -> CameraIn:

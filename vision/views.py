@@ -38,8 +38,10 @@ DECIDERS = frozenset({Role.ACCEPTOR, Role.SHIFT_LEAD})  # 受理 decides what be
 _FILE_LIMIT = 8 * 1024 * 1024
 
 
-def _camera_out(request: web.Request, row: Camera) -> CameraOut:
+def _camera_out(request: web.Request, call: Call, row: Camera) -> CameraOut:
     spec = service.declared(row)
+    if Role.ADMIN not in call.who.roles:  # a stream's password is the admin's to see
+        spec = spec.model_copy(update={"source": service.masked_source(spec.source)})
     health = service.health_now(row, deps_of(request.app[RUNTIME]).now())
     return CameraOut(
         id=row.id,
@@ -61,7 +63,7 @@ def _camera_out(request: web.Request, row: Camera) -> CameraOut:
 async def list_cameras(request: web.Request, call: Call) -> CameraList:
     """Every registered camera, by code."""
     rows = await Camera.all().order_by("code")
-    return CameraList(items=[_camera_out(request, r) for r in rows])
+    return CameraList(items=[_camera_out(request, call, r) for r in rows])
 
 
 @routes.post("/api/v1/vision/cameras")
@@ -84,14 +86,14 @@ async def create_camera(request: web.Request, call: Call) -> CameraOut:
             message="该摄像头编码已登记，请用修改",
         )
     row, _ = await service.save(request.app[RUNTIME], camera)
-    return _camera_out(request, row)
+    return _camera_out(request, call, row)
 
 
 @routes.get(f"/api/v1/vision/cameras/{CODE}")
 @endpoint(roles=CENTRE, summary="摄像头详情", response=CameraOut, tags=TAGS, errors=(404,))
 async def camera_detail(request: web.Request, call: Call) -> CameraOut:
     """One camera."""
-    return _camera_out(request, await service.get(request.match_info["code"]))
+    return _camera_out(request, call, await service.get(request.match_info["code"]))
 
 
 @routes.put(f"/api/v1/vision/cameras/{CODE}")
@@ -108,7 +110,7 @@ async def replace_camera(request: web.Request, call: Call) -> CameraOut:
     code = request.match_info["code"]
     await service.get(code)
     row, _ = await service.save(request.app[RUNTIME], call.body(CameraIn), code=code)
-    return _camera_out(request, row)
+    return _camera_out(request, call, row)
 
 
 @routes.post("/api/v1/vision/cameras/import")
@@ -118,7 +120,7 @@ async def replace_camera(request: web.Request, call: Call) -> CameraOut:
     response=ImportOut,
     tags=TAGS,
     errors=(413, 422),
-    content="application/toml",
+    content="text/plain",  # a TOML file; any Content-Type is read as text,
 )
 async def import_cameras(request: web.Request, call: Call) -> ImportOut:
     """Create or replace every camera of a camera file; any error changes nothing."""

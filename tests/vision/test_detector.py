@@ -76,6 +76,8 @@ def test_a_bad_model_or_labels_file_stops_the_start_with_the_setting_named(
         OnnxDetector(VisionConfig(model=tiny_model, labels=labels))
     with pytest.raises(ConfigError, match="CITYLOOP_VISION_MODEL"):
         OnnxDetector(VisionConfig())
+    with pytest.raises(ConfigError, match="file not found"):
+        OnnxDetector(VisionConfig(model=tmp_path / "missing.onnx"))
 
 
 def test_yolox_nano_loads_picks_its_layout_and_runs(shared_model: Path) -> None:

@@ -71,6 +71,18 @@ async def test_bad_declarations_name_the_field_and_change_nothing(rig: Rig) -> N
     assert await Camera.all().count() == 0
 
 
+async def test_a_streams_password_is_shown_to_the_admin_only(rig: Rig) -> None:
+    body = await _body(rig)
+    body["source"] = "rtsp://admin:Hik12345@10.0.0.8:554/Streaming/Channels/101"
+    status, out = await _post(rig, body)
+    assert status == 201 and out["declared"]["source"] == body["source"]
+    r = await rig.city.client.get(
+        "/api/v1/vision/cameras/cam1", headers=await rig.city.login("dispatcher")
+    )
+    shown = (await r.json())["declared"]["source"]
+    assert shown == "rtsp://admin:***@10.0.0.8:554/Streaming/Channels/101"
+
+
 async def test_only_the_admin_declares_and_the_centre_reads(rig: Rig) -> None:
     for who in ("acceptor", "inspector1", "handler_jj"):
         status, _ = await _post(rig, await _body(rig), who)
