@@ -11,6 +11,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+import tomli_w
 from aiohttp.test_utils import TestClient
 
 from cases.models import Case
@@ -69,6 +70,16 @@ def camera_body(code: str, point: dict[str, float], source: str, **changes: Any)
     }
     body.update(changes)
     return body
+
+
+def camera_file(
+    path: Path, code: str, point: dict[str, float], source: str, **changes: Any
+) -> Path:
+    """Write a camera file (TOML, as a city writes one) holding one `camera_body`."""
+    path.write_text(
+        tomli_w.dumps({"camera": [camera_body(code, point, source, **changes)]}), encoding="utf-8"
+    )
+    return path
 
 
 def car_at(cell: tuple[int, int]) -> Any:

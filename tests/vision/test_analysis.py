@@ -17,7 +17,7 @@ from core.demo import seed_demo
 from tests.cases.helpers import grid_point
 from tests.core.processes import REDIS_URL, base_env
 from tests.vision import tiny
-from tests.vision.conftest import PARKING, ZONE
+from tests.vision.conftest import PARKING, camera_file
 
 FPS = 5
 
@@ -38,31 +38,10 @@ def street_video(path: Path) -> Path:
 
 
 def cameras_toml(path: Path, video: Path, lon: float = 120.0, lat: float = 36.0) -> Path:
-    points = ", ".join(f"[{x}, {y}]" for x, y in ZONE)
-    path.write_text(
-        f"""
-[[camera]]
-code = "file1"
-name = "样例视频"
-source = "{video}"
-width = {tiny.SIZE}
-height = {tiny.SIZE}
-lon = {lon}
-lat = {lat}
-interval_s = 1
-
-[[camera.zones]]
-name = "禁停区"
-points = [{points}]
-
-[[camera.zones.rules]]
-labels = ["car"]
-category_code = "{PARKING}"
-dwell_s = 5
-""",
-        encoding="utf-8",
+    """The video as a camera: one sample a second, a 5-second dwell."""
+    return camera_file(
+        path, "file1", {"lon": lon, "lat": lat}, str(video), interval_s=1, rule={"dwell_s": 5}
     )
-    return path
 
 
 def analyze(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

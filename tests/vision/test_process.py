@@ -16,36 +16,15 @@ from core.demo import seed_demo
 from tests.cases.helpers import grid_point
 from tests.core.processes import REDIS_URL, base_env
 from tests.vision.camera_server import FakeCamera
-from tests.vision.conftest import INSIDE, PARKING, ZONE, car_at
+from tests.vision.conftest import INSIDE, camera_file, car_at
 from vision.models import Camera
 
 
-def camera_file(path: Path, url: str, lon: float, lat: float, label: str = "car") -> Path:
-    points = ", ".join(f"[{x}, {y}]" for x, y in ZONE)
-    path.write_text(
-        f"""
-[[camera]]
-code = "gate"
-name = "东门路口"
-source = "{url}/snapshot.jpg"
-width = 416
-height = 416
-lon = {lon}
-lat = {lat}
-interval_s = 0.3
-
-[[camera.zones]]
-name = "禁停区"
-points = [{points}]
-
-[[camera.zones.rules]]
-labels = ["{label}"]
-category_code = "{PARKING}"
-dwell_s = 1
-""",
-        encoding="utf-8",
+def gate(path: Path, url: str, where: dict[str, float], label: str = "car") -> Path:
+    """The fake camera's snapshots as the camera `gate`, sampled every 0.3 s."""
+    return camera_file(
+        path, "gate", where, f"{url}/snapshot.jpg", interval_s=0.3, rule={"labels": [label]}
     )
-    return path
 
 
 def start(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -82,14 +61,12 @@ async def test_import_then_run_files_a_case_and_stops_on_sigterm(
         path=[str(Path.cwd())],
         CITYLOOP_VISION_MODEL=str(tiny_model),
     )
-    bad = camera_file(
-        tmp_path / "bad.toml", fake_camera.url, where["lon"], where["lat"], label="stall"
-    )
+    bad = gate(tmp_path / "bad.toml", fake_camera.url, where, label="stall")
     refused = await asyncio.to_thread(cli, env, "import", str(bad))
     assert refused.returncode == 2
     assert "camera.0.zones.0.rules.0.labels.0: 模型没有标签“stall”" in refused.stderr
     assert await Camera.all().count() == 0
-    good = camera_file(tmp_path / "cameras.toml", fake_camera.url, where["lon"], where["lat"])
+    good = gate(tmp_path / "cameras.toml", fake_camera.url, where)
     done = await asyncio.to_thread(cli, env, "import", str(good))
     assert done.returncode == 0 and "新增 1" in done.stdout, done.stderr
     fake_camera.show(car_at(INSIDE))
