@@ -19,6 +19,14 @@ def add_commands(sub: Any) -> None:
         description="Sample every enabled camera at its interval, detect with the ONNX model, "
         "file cases (or send them to the review queue) and do 智能核查. Stop with Ctrl-C.",
     )
+    run.add_argument(
+        "--shard",
+        type=_shard,
+        default=(1, 1),
+        metavar="I/N",
+        help="this process's share when N processes run: the cameras whose id mod N is I-1 "
+        "(default 1/1: all of them)",
+    )
     run.set_defaults(func=_run)
     analyze = inner.add_parser(
         "analyze",
@@ -46,10 +54,21 @@ def add_commands(sub: Any) -> None:
     load.set_defaults(func=_import)
 
 
+def _shard(text: str) -> tuple[int, int]:
+    index, _, count = text.partition("/")
+    try:
+        i, n = int(index), int(count)
+    except ValueError:
+        raise argparse.ArgumentTypeError("use I/N, e.g. 1/2") from None
+    if not 1 <= i <= n:
+        raise argparse.ArgumentTypeError("I is between 1 and N")
+    return i, n
+
+
 def _run(args: argparse.Namespace) -> int:
     from vision.process import watch
 
-    return asyncio.run(watch())
+    return asyncio.run(watch(args.shard))
 
 
 def _analyze(args: argparse.Namespace) -> int:

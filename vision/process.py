@@ -52,8 +52,8 @@ async def running() -> AsyncIterator[Runtime]:
                 await pool.aclose()
 
 
-async def watch() -> int:
-    """`cityloop vision run`: watch the cameras until SIGINT or SIGTERM."""
+async def watch(shard: tuple[int, int] = (1, 1)) -> int:
+    """`cityloop vision run [--shard i/n]`: watch the cameras until SIGINT or SIGTERM."""
     from vision.detector import OnnxDetector
     from vision.runner import Runner
 
@@ -70,10 +70,10 @@ async def watch() -> int:
                 loop.add_signal_handler(sig, stop.set)
             print(
                 f"vision: {detector.name} ({detector.layout}) on {detector.provider}; "
-                "watching the enabled cameras (Ctrl-C stops)",
+                f"watching the enabled cameras (share {shard[0]}/{shard[1]}; Ctrl-C stops)",
                 flush=True,
             )
-            await Runner(runtime, detector, config, http).run(stop)
+            await Runner(runtime, detector, config, http, shard=shard).run(stop)
     except CityloopError as err:
         print(f"cityloop vision run: {err.detail}", file=sys.stderr)
         return 2

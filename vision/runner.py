@@ -61,8 +61,13 @@ class Runner:
         detector: Detector,
         config: VisionConfig,
         http: aiohttp.ClientSession,
+        *,
+        shard: tuple[int, int] = (1, 1),
     ) -> None:
         self.runtime = runtime
+        # This process's share of the cameras (`--shard i/n`): those whose id mod n is i - 1,
+        # so that several `vision run` processes never sample one camera twice.
+        self.shard = shard
         self.detector = detector
         self.config = config
         self.http = http
@@ -158,7 +163,8 @@ class Runner:
 
     async def refresh(self) -> None:
         """Follow the registry: new cameras start, changed ones restart, removed ones stop."""
-        rows = {r.id: r for r in await Camera.filter(enabled=True)}
+        index, count = self.shard
+        rows = {r.id: r for r in await Camera.filter(enabled=True) if r.id % count == index - 1}
         for camera_id in list(self.cameras):
             held = self.cameras[camera_id]
             row = rows.get(camera_id)

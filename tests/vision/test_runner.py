@@ -15,6 +15,7 @@ from tests.vision.camera_server import serving
 from tests.vision.conftest import INSIDE, OUTSIDE, PARKING, ZONE, Rig, car_at, make_rig
 from vision.const import EventStatus, Health
 from vision.models import Camera, VisionEvent
+from vision.runner import Runner
 
 
 async def test_a_car_parked_past_the_dwell_time_makes_exactly_one_dispatched_case(
@@ -178,3 +179,19 @@ async def test_a_large_snapshot_is_detected_at_the_models_size_and_filed_at_its_
 
     media = await MediaObject.get(id=event.evidence_id)
     assert (media.width, media.height) == (832, 832)
+
+
+async def test_two_processes_share_the_cameras_and_never_sample_one_twice(rig: Rig) -> None:
+    for n in range(4):
+        await rig.declare(f"cam{n}", street=1 + n % 2)
+    held = []
+    for index in (1, 2):
+        other = Runner(
+            rig.runtime, rig.runner.detector, rig.runner.config, rig.runner.http, shard=(index, 2)
+        )
+        await other.refresh()
+        held.append({c.spec.code for c in other.cameras.values()})
+        for camera in other.cameras.values():
+            await camera.close()
+    assert held[0] | held[1] == {"cam0", "cam1", "cam2", "cam3"}
+    assert not held[0] & held[1] and len(held[0]) == len(held[1]) == 2
