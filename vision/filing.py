@@ -8,6 +8,7 @@ filed twice.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
@@ -56,28 +57,34 @@ class Sighting:
 async def store_picture(runtime: Runtime, picture: Image) -> int:
     """Keep a picture as media (no uploader: the camera's); return its id."""
     quality = vision_of(runtime).config.jpeg_quality
-    media = await ingest(
-        jpeg(picture, quality=quality), settings=runtime.settings, storage=runtime.storage
-    )
+    data = await asyncio.to_thread(jpeg, picture, quality=quality)  # 1080p: milliseconds
+    media = await ingest(data, settings=runtime.settings, storage=runtime.storage)
     return int(media.id)
 
 
 async def _holder(runtime: Runtime, sighting: Sighting) -> EventStatus | None:
     """DUPLICATE while this camera, zone and category have an open case or a pending review;
-    COOLDOWN within the cool-down after its case ended; None: file it."""
+    COOLDOWN within the cool-down after its case ended, or after a person dismissed the last
+    one as a false detection (the same parked truck is not asked about every few minutes);
+    None: file it."""
     rule = sighting.fired.rule
     last = (
         await VisionEvent.filter(
             camera_id=sighting.camera.id,
             zone=sighting.fired.zone,
             category_code=rule.category_code,
-            status__in=sorted(HOLDING),
+            status__in=sorted(HOLDING | {EventStatus.DISMISSED}),
         )
         .order_by("-id")
         .first()
     )
     if last is None:
         return None
+    cooldown = dt.timedelta(seconds=vision_of(runtime).config.cooldown_s)
+    if last.status == EventStatus.DISMISSED:
+        dismissed = last.reviewed_at
+        cooling = dismissed is not None and sighting.at < dismissed + cooldown
+        return EventStatus.COOLDOWN if cooling else None
     if last.status in {EventStatus.REVIEW, EventStatus.FILING} or last.case_id is None:
         return EventStatus.DUPLICATE
     try:
@@ -87,7 +94,6 @@ async def _holder(runtime: Runtime, sighting: Sighting) -> EventStatus | None:
     if case.status not in ENDED:
         return EventStatus.DUPLICATE
     ended = case.closed_at or (case.timeline[-1].at if case.timeline else None)
-    cooldown = dt.timedelta(seconds=vision_of(runtime).config.cooldown_s)
     if ended is not None and sighting.at < ended + cooldown:
         return EventStatus.COOLDOWN
     return None

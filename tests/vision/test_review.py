@@ -71,6 +71,13 @@ async def test_dismiss_records_the_reason_and_files_nothing(rig: Rig) -> None:
         f"/api/v1/vision/events/{item['id']}/confirm", json={}, headers=headers
     )
     assert late.status == 409 and await rig.cases() == []
+    # The same kind of thing there again soon after: not asked about again (cool-down).
+    rig.camera.show(tiny.frame())
+    await rig.samples(4)
+    rig.camera.show(car_at(INSIDE))
+    await rig.samples(8)
+    statuses = [e.status for e in await VisionEvent.all().order_by("id")]
+    assert statuses == [EventStatus.DISMISSED, EventStatus.COOLDOWN]
 
 
 async def test_only_the_centre_decides_and_a_pending_review_holds_the_zone(rig: Rig) -> None:
