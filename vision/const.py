@@ -81,5 +81,9 @@ class CheckStatus(StrEnum):
     SUPERSEDED = "superseded"  # a person checked first, or the case moved on
 
 
+# A reader writes its camera's health when it changes, else this often: a thousand cameras
+# sampled every 5 s must not make a thousand UPDATEs every few seconds.
+HEALTH_EVERY_S: Final = 30.0
+
 # Job names (case-event subscribers).
 ON_HANDLE: Final = "vision.recheck"

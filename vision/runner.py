@@ -17,7 +17,7 @@ from core.runtime import Runtime
 from core.timeutil import now as utc_now
 from vision import filing, recheck, service
 from vision.config import CameraIn, VisionConfig
-from vision.const import CheckStatus, Health
+from vision.const import HEALTH_EVERY_S, CheckStatus, Health
 from vision.decoders import Detection
 from vision.detector import Detector
 from vision.evidence import annotate
@@ -27,7 +27,6 @@ from vision.pipeline import CameraWatch, Recheck
 from vision.rules import Fired
 
 log = logging.getLogger(__name__)
-_HEALTH_EVERY_S = 10.0
 _CHECKS_EVERY_S = 5.0
 
 
@@ -208,7 +207,7 @@ class Runner:
             silent = (utc_now() - last).total_seconds() if last else clock - camera.started
             if silent > camera.spec.dead_after_s:
                 health = Health.DEAD
-            if health == camera.row.health and clock - camera.reported < _HEALTH_EVERY_S:
+            if health == camera.row.health and clock - camera.reported < HEALTH_EVERY_S:
                 continue
             await service.report_health(
                 camera.row.id, health, detail=source.detail, frame_at=last, now=utc_now()

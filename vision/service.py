@@ -19,7 +19,7 @@ from core.errors import Conflict, NotFound, ValidationFailed
 from core.geo import to_wgs84
 from core.runtime import Runtime
 from vision.config import CameraFile, CameraIn
-from vision.const import Health
+from vision.const import HEALTH_EVERY_S, Health
 from vision.deps import vision_of
 from vision.models import Camera
 from vision.zones import degenerate, outside_frame
@@ -188,12 +188,12 @@ def declared(row: Camera) -> CameraIn:
 
 
 def health_now(row: Camera, now: dt.datetime) -> Health:
-    """The health a person should see: a reader that stopped reporting makes it 离线."""
+    """The health a person should see: what its reader last said (it marks 离线 itself when
+    frames stop), or 离线 when the reader stopped reporting (`vision run` is down)."""
     if row.health == Health.UNKNOWN or not row.enabled:
         return Health(row.health)
-    dead_after = float(row.spec.get("dead_after_s", 60))
-    last = row.last_frame_at or row.checked_at
-    if last is None or (now - last).total_seconds() > dead_after:
+    silent_for = float(row.spec.get("dead_after_s", 60)) + 2 * HEALTH_EVERY_S
+    if row.checked_at is None or (now - row.checked_at).total_seconds() > silent_for:
         return Health.DEAD
     return Health(row.health)
 
