@@ -28,6 +28,16 @@ class CameraOut(BaseModel):
 
 class CameraList(BaseModel):
     items: list[CameraOut]
+    next_after: str | None = Field(None, description="pass as `after` for the next page")
+
+
+class CameraQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool | None = None
+    health: Health | None = Field(None, description="as its reader last reported it")
+    after: str | None = Field(None, max_length=32, description="the last code of the page before")
+    limit: int = Field(200, ge=1, le=2000)
 
 
 class ImportOut(BaseModel):

@@ -18,6 +18,7 @@ from vision.models import Camera, VisionCheck, VisionEvent
 from vision.schemas import (
     CameraList,
     CameraOut,
+    CameraQuery,
     CheckList,
     CheckOut,
     CheckQuery,
@@ -59,11 +60,30 @@ def _camera_out(request: web.Request, call: Call, row: Camera) -> CameraOut:
 
 
 @routes.get("/api/v1/vision/cameras")
-@endpoint(roles=CENTRE, summary="摄像头列表（含在线状态）", response=CameraList, tags=TAGS)
+@endpoint(
+    roles=CENTRE,
+    summary="摄像头列表（含在线状态）",
+    query=CameraQuery,
+    response=CameraList,
+    tags=TAGS,
+)
 async def list_cameras(request: web.Request, call: Call) -> CameraList:
-    """Every registered camera, by code."""
-    rows = await Camera.all().order_by("code")
-    return CameraList(items=[_camera_out(request, call, r) for r in rows])
+    """The registered cameras by code, a page at a time."""
+    q = call.query(CameraQuery)
+    query = Camera.all()
+    if q.enabled is not None:
+        query = query.filter(enabled=q.enabled)
+    if q.health is not None:
+        query = query.filter(health=q.health)
+    if q.after is not None:
+        query = query.filter(code__gt=q.after)
+    rows = await query.order_by("code").limit(q.limit + 1)
+    more = len(rows) > q.limit
+    rows = rows[: q.limit]
+    return CameraList(
+        items=[_camera_out(request, call, r) for r in rows],
+        next_after=rows[-1].code if more else None,
+    )
 
 
 @routes.post("/api/v1/vision/cameras")

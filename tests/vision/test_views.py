@@ -31,6 +31,16 @@ async def test_a_camera_is_declared_listed_and_replaced(rig: Rig) -> None:
     headers = await rig.city.login("acceptor")
     listed = await (await rig.city.client.get("/api/v1/vision/cameras", headers=headers)).json()
     assert [c["code"] for c in listed["items"]] == ["cam1"]
+    for code in ("cam2", "cam3"):
+        assert (await _post(rig, await _body(rig, code=code)))[0] == 201
+    page = await rig.city.client.get("/api/v1/vision/cameras", params={"limit": 2}, headers=headers)
+    first = await page.json()
+    assert [c["code"] for c in first["items"]] == ["cam1", "cam2"]
+    assert first["next_after"] == "cam2"
+    rest = await rig.city.client.get(
+        "/api/v1/vision/cameras", params={"limit": 2, "after": "cam2"}, headers=headers
+    )
+    assert [c["code"] for c in (await rest.json())["items"]] == ["cam3"]
     body = await _body(rig, enabled=False, name="改名后的路口")
     r = await rig.city.client.put(
         "/api/v1/vision/cameras/cam1", json=body, headers=await rig.city.login("admin")
