@@ -82,13 +82,15 @@ async def watch(shard: tuple[int, int] = (1, 1)) -> int:
 
 async def import_cameras(text: str) -> int:
     """`cityloop vision import FILE`: all the file's cameras, or none."""
-    async with running() as runtime:
-        try:
+    try:
+        async with running() as runtime:
             counts = await service.import_file(runtime, text)
-        except CityloopError as err:
-            print(f"cityloop vision import: {err.message}", file=sys.stderr)
-            for problem in err.extra.get("fields", []):
-                print(f"  {problem['field']}: {problem['message']}", file=sys.stderr)
-            return 2
+    except CityloopError as err:  # a refused file, or no database to write to
+        print(f"cityloop vision import: {err.message}", file=sys.stderr)
+        for problem in err.extra.get("fields", []):
+            print(f"  {problem['field']}: {problem['message']}", file=sys.stderr)
+        if not err.extra.get("fields"):
+            print(f"  {err.detail}", file=sys.stderr)
+        return 2
     print(f"摄像头：新增 {counts['created']}，更新 {counts['updated']}")
     return 0
