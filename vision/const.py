@@ -27,7 +27,7 @@ class SourceKind(StrEnum):
     FILE = "file"  # a video file, read at the sampling interval of its own clock
 
 
-class Health(StrEnum):
+class CameraHealth(StrEnum):
     """What a camera's reader last said."""
 
     UNKNOWN = "unknown"  # no reader has run yet
@@ -37,10 +37,10 @@ class Health(StrEnum):
 
 
 HEALTH_NAMES: Final = {
-    Health.UNKNOWN: "未连接",
-    Health.OK: "正常",
-    Health.RECONNECTING: "重连中",
-    Health.DEAD: "离线",
+    CameraHealth.UNKNOWN: "未连接",
+    CameraHealth.OK: "正常",
+    CameraHealth.RECONNECTING: "重连中",
+    CameraHealth.DEAD: "离线",
 }
 
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from core.timeutil import now as utc_now
 from vision.config import CameraIn
-from vision.const import Health, SourceKind
+from vision.const import CameraHealth, SourceKind
 from vision.decoders import Image, reduction
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ class Backoff:
 class Source(Protocol):
     """A camera's frames: the latest one on each read."""
 
-    health: Health
+    health: CameraHealth
     detail: str
     last_frame_at: dt.datetime | None
 
@@ -85,7 +85,7 @@ class Source(Protocol):
 
 
 class _Health:
-    health: Health = Health.UNKNOWN
+    health: CameraHealth = CameraHealth.UNKNOWN
     detail: str = ""
     last_frame_at: dt.datetime | None = None
 
@@ -93,13 +93,13 @@ class _Health:
         self.backoff = Backoff()
 
     def _ok(self, detail: str = "") -> None:
-        self.health, self.detail = Health.OK, detail
+        self.health, self.detail = CameraHealth.OK, detail
         self.last_frame_at = utc_now()
         self.backoff.succeeded()
 
     def _failed(self, detail: str) -> None:
         wait = self.backoff.failed()
-        self.health, self.detail = Health.RECONNECTING, f"{detail}；{wait:g} 秒后重试"
+        self.health, self.detail = CameraHealth.RECONNECTING, f"{detail}；{wait:g} 秒后重试"
 
 
 _REDUCED = {

@@ -9,7 +9,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from core.auth.models import Staff
-from vision.const import CheckStatus, EventStatus, Health
+from vision.const import CameraHealth, CheckStatus, EventStatus
 
 
 class Camera(Model):
@@ -23,7 +23,7 @@ class Camera(Model):
     lon = fields.FloatField(description="WGS84")
     lat = fields.FloatField(description="WGS84")
     grid_id = fields.IntField(null=True, description="the 单元网格 it stands in")
-    health = fields.CharEnumField(Health, max_length=16, default=Health.UNKNOWN)
+    health = fields.CharEnumField(CameraHealth, max_length=16, default=CameraHealth.UNKNOWN)
     health_detail = fields.CharField(max_length=200, default="")
     last_frame_at = fields.DatetimeField(null=True)
     checked_at = fields.DatetimeField(null=True, description="when a reader last reported")

@@ -17,7 +17,7 @@ from core.runtime import Runtime
 from core.timeutil import now as utc_now
 from vision import filing, recheck, service
 from vision.config import CameraIn, VisionConfig
-from vision.const import HEALTH_EVERY_S, CheckStatus, Health
+from vision.const import HEALTH_EVERY_S, CameraHealth, CheckStatus
 from vision.decoders import Detection
 from vision.detector import Detector
 from vision.evidence import annotate
@@ -206,7 +206,7 @@ class Runner:
             last = source.last_frame_at
             silent = (utc_now() - last).total_seconds() if last else clock - camera.started
             if silent > camera.spec.dead_after_s:
-                health = Health.DEAD
+                health = CameraHealth.DEAD
             if health == camera.row.health and clock - camera.reported < HEALTH_EVERY_S:
                 continue
             await service.report_health(

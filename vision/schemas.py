@@ -7,7 +7,7 @@ import datetime as dt
 from pydantic import BaseModel, ConfigDict, Field
 
 from vision.config import CameraIn
-from vision.const import CheckStatus, EventStatus, Health, SourceKind
+from vision.const import CameraHealth, CheckStatus, EventStatus, SourceKind
 
 
 class CameraOut(BaseModel):
@@ -19,7 +19,7 @@ class CameraOut(BaseModel):
     enabled: bool
     kind: SourceKind
     grid_id: int | None
-    health: Health
+    health: CameraHealth
     health_name: str
     health_detail: str
     last_frame_at: dt.datetime | None
@@ -35,7 +35,7 @@ class CameraQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool | None = None
-    health: Health | None = Field(None, description="as its reader last reported it")
+    health: CameraHealth | None = Field(None, description="as its reader last reported it")
     after: str | None = Field(None, max_length=32, description="the last code of the page before")
     limit: int = Field(200, ge=1, le=2000)
 

@@ -19,7 +19,7 @@ from core.errors import Conflict, NotFound, ValidationFailed
 from core.geo import to_wgs84
 from core.runtime import Runtime
 from vision.config import CameraFile, CameraIn
-from vision.const import HEALTH_EVERY_S, Health
+from vision.const import HEALTH_EVERY_S, CameraHealth
 from vision.deps import vision_of
 from vision.models import Camera
 from vision.zones import degenerate, outside_frame
@@ -187,19 +187,24 @@ def declared(row: Camera) -> CameraIn:
     return CameraIn.model_validate(row.spec)
 
 
-def health_now(row: Camera, now: dt.datetime) -> Health:
+def health_now(row: Camera, now: dt.datetime) -> CameraHealth:
     """The health a person should see: what its reader last said (it marks 离线 itself when
     frames stop), or 离线 when the reader stopped reporting (`vision run` is down)."""
-    if row.health == Health.UNKNOWN or not row.enabled:
-        return Health(row.health)
+    if row.health == CameraHealth.UNKNOWN or not row.enabled:
+        return CameraHealth(row.health)
     silent_for = float(row.spec.get("dead_after_s", 60)) + 2 * HEALTH_EVERY_S
     if row.checked_at is None or (now - row.checked_at).total_seconds() > silent_for:
-        return Health.DEAD
-    return Health(row.health)
+        return CameraHealth.DEAD
+    return CameraHealth(row.health)
 
 
 async def report_health(
-    camera_id: int, health: Health, *, detail: str, frame_at: dt.datetime | None, now: dt.datetime
+    camera_id: int,
+    health: CameraHealth,
+    *,
+    detail: str,
+    frame_at: dt.datetime | None,
+    now: dt.datetime,
 ) -> None:
     """A reader says how its camera is."""
     values: dict[str, Any] = {"health": health, "health_detail": detail[:200], "checked_at": now}
@@ -213,8 +218,8 @@ async def readiness(runtime: Runtime) -> tuple[str, list[str]]:
     reporting (never "unavailable": a dead camera does not make the web server unready)."""
     now = deps_of(runtime).now()
     silent = now - dt.timedelta(seconds=max(300.0, 3 * vision_of(runtime).config.refresh_s))
-    on = Camera.filter(enabled=True).exclude(health=Health.UNKNOWN)
-    dead = on.filter(Q(health=Health.DEAD) | Q(checked_at__lt=silent))
+    on = Camera.filter(enabled=True).exclude(health=CameraHealth.UNKNOWN)
+    dead = on.filter(Q(health=CameraHealth.DEAD) | Q(checked_at__lt=silent))
     total = await dead.count()
     named = await dead.order_by("code").limit(_NAMED).values_list("code", "name")
     down = [f"摄像头 {code}（{name}）离线" for code, name in named]

@@ -14,7 +14,7 @@ from core.types import Id, Text
 MAX_CODE = 128  # WeChat's codes are 32 characters; leave room, refuse the absurd
 
 
-class LoginIn(BaseModel):
+class MpLoginIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     code: Text = Field(min_length=1, max_length=MAX_CODE, description="wx.login()'s code")
@@ -107,7 +107,7 @@ class CategoryItem(BaseModel):
     icon: str = Field(description="the picker's icon key")
 
 
-class CategoryList(BaseModel):
+class MpCategoryList(BaseModel):
     items: list[CategoryItem]
 
 

@@ -14,13 +14,13 @@ from channels.wechat_mp.const import PREFIX
 from channels.wechat_mp.form import FORM_SCHEMA, MAX_PHOTOS, read_form, require_multipart
 from channels.wechat_mp.schemas import (
     CategoryItem,
-    CategoryList,
     FlaggedList,
-    LoginIn,
     LoginOut,
     Me,
     MinePage,
     MineQuery,
+    MpCategoryList,
+    MpLoginIn,
     MpReportIn,
     MpReportOut,
     NearbyList,
@@ -50,7 +50,7 @@ def _mine(call: Call) -> None:
 @endpoint(
     roles=PUBLIC,
     summary="小程序登录（wx.login 的 code）",
-    body=LoginIn,
+    body=MpLoginIn,
     response=LoginOut,
     tags=TAGS,
     errors=(400, 429, 503),
@@ -58,7 +58,7 @@ def _mine(call: Call) -> None:
 async def login(request: web.Request, call: Call) -> LoginOut:
     """Exchange wx.login's code for a cityloop token."""
     runtime = request.app[RUNTIME]
-    return await service.login(call.body(LoginIn).code, program=runtime[MP], runtime=runtime)
+    return await service.login(call.body(MpLoginIn).code, program=runtime[MP], runtime=runtime)
 
 
 @routes.post(f"{PREFIX}/phone")
@@ -183,8 +183,8 @@ async def detail(request: web.Request, call: Call) -> CaseView:
 
 
 @routes.get(f"{PREFIX}/categories")
-@endpoint(roles=CITIZEN_ONLY, summary="问题类别（选择器）", response=CategoryList, tags=TAGS)
-async def categories(request: web.Request, call: Call) -> CategoryList:
+@endpoint(roles=CITIZEN_ONLY, summary="问题类别（选择器）", response=MpCategoryList, tags=TAGS)
+async def categories(request: web.Request, call: Call) -> MpCategoryList:
     """The city's categories in its wording, with the picker's icon key."""
     runtime = request.app[RUNTIME]
     policy = deps_of(request).policy
@@ -199,7 +199,7 @@ async def categories(request: web.Request, call: Call) -> CategoryList:
                     code=c.code, name=c.name, kind=c.kind, major_name=c.major_name, icon=icon
                 )
             )
-    return CategoryList(items=items)
+    return MpCategoryList(items=items)
 
 
 @routes.get(f"{PREFIX}/nearby")

@@ -27,17 +27,26 @@ _ERROR_TEXT = {
 }
 
 
+def _put(components: dict[str, Any], name: str, schema: Any) -> None:
+    # Components are named by class: two packages' classes of one name (a `Health` enum and
+    # the health check's `Health`) would silently document one route with the other's shape.
+    if components.get(name, schema) != schema:
+        raise ValueError(f"two schemas are named {name!r} in the OpenAPI: rename one class")
+    components[name] = schema
+
+
 def _schema_ref(model: type[BaseModel], components: dict[str, Any]) -> dict[str, str]:
     schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
     for name, sub in schema.pop("$defs", {}).items():
-        components[name] = sub
-    components[model.__name__] = schema
+        _put(components, name, sub)
+    _put(components, model.__name__, schema)
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
 def _query_params(model: type[BaseModel], components: dict[str, Any]) -> list[dict[str, Any]]:
     schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-    components.update(schema.pop("$defs", {}))
+    for name, sub in schema.pop("$defs", {}).items():
+        _put(components, name, sub)
     required = set(schema.get("required", []))
     return [
         {"name": name, "in": "query", "required": name in required, "schema": prop}

@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 import functools
 from json import dumps, loads
 from tortoise.fields.base import OnDelete
-from vision.const import CheckStatus, EventStatus, Health
+from vision.const import CheckStatus, EventStatus, CameraHealth
 from tortoise import fields
 from tortoise.indexes import Index
 
@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
                 ('lon', fields.FloatField(description='WGS84')),
                 ('lat', fields.FloatField(description='WGS84')),
                 ('grid_id', fields.IntField(null=True, description='the 单元网格 it stands in')),
-                ('health', fields.CharEnumField(default=Health.UNKNOWN, description='UNKNOWN: unknown\nOK: ok\nRECONNECTING: reconnecting\nDEAD: dead', enum_type=Health, max_length=16)),
+                ('health', fields.CharEnumField(default=CameraHealth.UNKNOWN, description='UNKNOWN: unknown\nOK: ok\nRECONNECTING: reconnecting\nDEAD: dead', enum_type=CameraHealth, max_length=16)),
                 ('health_detail', fields.CharField(default='', max_length=200)),
                 ('last_frame_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('checked_at', fields.DatetimeField(null=True, description='when a reader last reported', auto_now=False, auto_now_add=False)),

@@ -391,3 +391,23 @@ def test_our_request_ids_are_never_masked_in_the_logs() -> None:
     ids = [new_request_id() for _ in range(20_000)]
     assert all(redact(i) == i and re.fullmatch(r"[0-9a-f]{32}", i) for i in ids)
     assert len(set(ids)) == len(ids)
+
+
+def test_two_classes_of_one_name_cannot_share_a_schema_name() -> None:
+    from pydantic import BaseModel
+
+    from core.web.openapi import _schema_ref
+
+    class Health(BaseModel):
+        status: str
+
+    first = Health
+
+    class Health(BaseModel):  # type: ignore[no-redef]  # another package's, same name
+        camera: int
+
+    components: dict[str, Any] = {}
+    _schema_ref(first, components)
+    _schema_ref(first, components)  # the same class twice is one schema
+    with pytest.raises(ValueError, match="two schemas are named 'Health'"):
+        _schema_ref(Health, components)

@@ -10,7 +10,7 @@ import aiohttp
 
 from tests.vision import tiny
 from tests.vision.camera_server import FakeCamera
-from vision.const import Health
+from vision.const import CameraHealth
 from vision.frames import Backoff, SnapshotSource, VideoSource, file_samples
 
 
@@ -19,13 +19,13 @@ async def test_snapshots_skip_a_corrupt_picture_and_back_off_from_an_outage(
 ) -> None:
     async with aiohttp.ClientSession() as http:
         source = SnapshotSource(f"{fake_camera.url}/snapshot.jpg", http)
-        assert (await source.read()) is not None and state(source) == Health.OK
+        assert (await source.read()) is not None and state(source) == CameraHealth.OK
         fake_camera.corrupt = 1
         assert await source.read() is None
-        assert state(source) == Health.OK and "损坏" in source.detail
+        assert state(source) == CameraHealth.OK and "损坏" in source.detail
         fake_camera.down = True
         assert await source.read() is None
-        assert state(source) == Health.RECONNECTING and "HTTP 503" in source.detail
+        assert state(source) == CameraHealth.RECONNECTING and "HTTP 503" in source.detail
         asked = fake_camera.snapshots
         assert await source.read() is None  # within the backoff: not even asked
         fake_camera.down = False
@@ -33,14 +33,14 @@ async def test_snapshots_skip_a_corrupt_picture_and_back_off_from_an_outage(
         await asyncio.sleep(1.05)
         frame = await source.read()
         assert frame is not None and frame.image.shape == (416, 416, 3)
-        assert state(source) == Health.OK
+        assert state(source) == CameraHealth.OK
 
 
 async def test_a_stream_url_given_as_a_snapshot_says_so(fake_camera: FakeCamera) -> None:
     async with aiohttp.ClientSession() as http:
         source = SnapshotSource(f"{fake_camera.url}/video.mjpg", http)
         assert await source.read() is None
-        assert "视频流" in source.detail and state(source) == Health.RECONNECTING
+        assert "视频流" in source.detail and state(source) == CameraHealth.RECONNECTING
 
 
 async def test_a_dropped_stream_reconnects_and_a_dead_address_is_retried(
@@ -52,15 +52,15 @@ async def test_a_dropped_stream_reconnects_and_a_dead_address_is_retried(
         assert await _frame(live) is not None
         fake_camera.drop()
         await asyncio.sleep(0.5)
-        assert state(live) == Health.RECONNECTING and "中断" in live.detail
+        assert state(live) == CameraHealth.RECONNECTING and "中断" in live.detail
         assert await _frame(live, wait=5) is not None
-        assert state(live) == Health.OK
+        assert state(live) == CameraHealth.OK
     finally:
         await live.close()
     dead = VideoSource("http://127.0.0.1:9/nothing.mjpg")
     try:
         await asyncio.sleep(0.5)
-        assert state(dead) == Health.RECONNECTING and await dead.read() is None
+        assert state(dead) == CameraHealth.RECONNECTING and await dead.read() is None
     finally:
         await dead.close()
 
@@ -81,7 +81,7 @@ def test_a_video_file_is_sampled_on_its_own_clock(tmp_path: Path) -> None:
     assert total == 5 and [t for t, _ in taken] == [0.0, 2.0, 4.0, 6.0, 8.0]
 
 
-def state(source: SnapshotSource | VideoSource) -> Health:
+def state(source: SnapshotSource | VideoSource) -> CameraHealth:
     """A source's health now (read afresh at each call)."""
     return source.health
 

@@ -13,7 +13,7 @@ from tests.cases.helpers import actions
 from tests.vision import tiny
 from tests.vision.camera_server import serving
 from tests.vision.conftest import INSIDE, OUTSIDE, PARKING, ZONE, Rig, car_at, make_rig
-from vision.const import EventStatus, Health
+from vision.const import CameraHealth, EventStatus
 from vision.models import Camera, VisionEvent
 from vision.runner import Runner
 
@@ -95,7 +95,7 @@ async def test_a_corrupt_frame_a_dropped_stream_and_a_stalled_camera_stop_no_oth
             live.drop()  # the stream is cut: its reader reconnects
             snap.down = True  # the snapshot camera answers 503 for a while
             await rig.samples(4)
-            assert (await Camera.get(code="snap")).health == Health.RECONNECTING
+            assert (await Camera.get(code="snap")).health == CameraHealth.RECONNECTING
             snap.down = False
             await rig.samples(14, every=0.3)
             cases = await rig.cases()
