@@ -24,6 +24,7 @@ from vision.decoders import Image, reduction
 
 log = logging.getLogger(__name__)
 _BACKOFF_MAX_S = 60.0
+_RETRIEVE_WAIT_S = 2.0  # a live stream sends a frame every 40–200 ms
 
 
 @dataclass(frozen=True)
@@ -158,15 +159,17 @@ class SnapshotSource(_Health):
 
 
 class VideoSource(_Health):
-    """A stream (or, looping, a file) read by OpenCV in a thread of its own, which keeps the
-    latest frame: a camera sampled every few seconds must not be read from a stale buffer."""
+    """A stream (or, looping, a file) read by OpenCV in a thread of its own. The thread grabs
+    every frame as it comes (a stream must be drained, or a camera sampled every few seconds
+    would be read from a stale buffer) and converts one to pixels only when a read asks for
+    it (`retrieve`: the colour conversion of the frames nobody looks at is skipped)."""
 
     def __init__(self, uri: str, *, loop_file: bool = False) -> None:
         super().__init__()
         self.uri = uri
         self._loop_file = loop_file
-        self._latest: Image | None = None
         self._lock = threading.Lock()
+        self._waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[Frame]] | None = None
         self._stop = threading.Event()
         # Named without the URI: a stream's address may hold its password.
         self._thread = threading.Thread(target=self._pump, name="camera-reader", daemon=True)
@@ -181,34 +184,59 @@ class VideoSource(_Health):
                 continue
             fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
             while not self._stop.is_set():
-                ok, image = capture.read()
-                if not ok or image is None:
+                if not capture.grab():
                     if self._loop_file and capture.get(cv2.CAP_PROP_POS_FRAMES) > 0:
                         capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
                         continue
                     self._failed("视频流中断")
                     break
-                with self._lock:
-                    self._latest = image
                 self._ok()
+                self._hand_over(capture)
                 if self._loop_file:  # a file plays at its own speed, as a camera would
                     self._stop.wait(1.0 / fps)
             capture.release()
             self._stop.wait(max(0.0, self.backoff.next_try - time.monotonic()))
 
-    async def read(self) -> Frame | None:
-        """The newest frame the thread has (None until the first one arrives)."""
+    def _hand_over(self, capture: cv2.VideoCapture) -> None:
+        """Give the frame just grabbed to the read that waits for one, if any."""
         with self._lock:
-            image, self._latest = self._latest, None
-        if image is None:
-            return None
+            waiting, self._waiter = self._waiter, None
+        if waiting is None:
+            return
+        ok, image = capture.retrieve()
+        if not ok or image is None:  # a frame that does not decode: the next one will
+            with self._lock:
+                self._waiter = waiting
+            return
         at = utc_now()
-        return Frame(image, at, at.timestamp())
+        loop, future = waiting
+        loop.call_soon_threadsafe(_settle, future, Frame(image, at, at.timestamp()))
+
+    async def read(self) -> Frame | None:
+        """The next frame the stream sends (None if none comes within a couple of seconds:
+        the source is failing and says so in its health)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Frame] = loop.create_future()
+        with self._lock:
+            self._waiter = (loop, future)
+        try:
+            return await asyncio.wait_for(future, _RETRIEVE_WAIT_S)
+        except TimeoutError:
+            return None
+        finally:
+            with self._lock:
+                if self._waiter is not None and self._waiter[1] is future:
+                    self._waiter = None
 
     async def close(self) -> None:
         """Stop the thread."""
         self._stop.set()
         await asyncio.to_thread(self._thread.join, 5)
+
+
+def _settle(future: asyncio.Future[Frame], frame: Frame) -> None:
+    if not future.done():
+        future.set_result(frame)
 
 
 def open_source(

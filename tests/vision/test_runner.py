@@ -195,3 +195,14 @@ async def test_two_processes_share_the_cameras_and_never_sample_one_twice(rig: R
             await camera.close()
     assert held[0] | held[1] == {"cam0", "cam1", "cam2", "cam3"}
     assert not held[0] & held[1] and len(held[0]) == len(held[1]) == 2
+
+
+async def test_a_video_file_plays_as_a_camera(rig: Rig, tmp_path: Any) -> None:
+    frames = [car_at(INSIDE)] * 50  # 10 s at 5 fps, looped by the reader
+    clip = tiny.video(tmp_path / "gate.avi", frames, fps=5)
+    out = await rig.declare(source=str(clip))
+    assert out["kind"] == "file"
+    await rig.samples(10)
+    (case,) = await rig.cases()
+    assert case.status == "dispatched"
+    assert (await Camera.get(code="cam1")).health == CameraHealth.OK
