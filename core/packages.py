@@ -245,13 +245,18 @@ def route_tables(settings: Settings) -> list[Any]:
     return [importlib.import_module(m).routes for p in enabled(settings) for m in p.routes]
 
 
+def _named(ref: str) -> Any:
+    """The object a "module:attribute" reference names."""
+    module, _, attr = ref.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
 def histories(settings: Settings) -> list[Callable[..., AsyncIterator[Any]]]:
     """The event histories of the enabled packages (for replay)."""
     found = []
     for package in enabled(settings):
         if package.history:
-            module, _, attr = package.history.partition(":")
-            found.append(getattr(importlib.import_module(module), attr))
+            found.append(_named(package.history))
     return found
 
 
@@ -260,8 +265,7 @@ def readiness_checks(settings: Settings) -> list[tuple[str, Callable[..., Awaita
     found = []
     for package in enabled(settings):
         if package.ready:
-            module, _, attr = package.ready.partition(":")
-            found.append((package.name, getattr(importlib.import_module(module), attr)))
+            found.append((package.name, _named(package.ready)))
     return found
 
 
@@ -274,8 +278,7 @@ async def holds(kind: str, ids: Iterable[int]) -> dict[int, list[str]]:
         return found
     for package in installed():
         if package.holds:
-            module, _, attr = package.holds.partition(":")
-            check = getattr(importlib.import_module(module), attr)
+            check = _named(package.holds)
             for row_id, why in (await check(kind, wanted)).items():
                 found.setdefault(int(row_id), []).append(str(why))
     return found

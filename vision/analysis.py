@@ -11,6 +11,7 @@ import json
 import sys
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +26,12 @@ from core.timeutil import now as utc_now
 from vision import service
 from vision.config import CameraIn, VisionConfig
 from vision.const import NAME
+from vision.decoders import Image
 from vision.evidence import annotate
 from vision.frames import file_samples
 from vision.pipeline import CameraWatch
+from vision.rules import Fired
+from vision.zones import Zone
 
 
 def _camera(runtime: Runtime, path: Path, code: str | None) -> CameraIn:
@@ -61,7 +65,7 @@ def analyze(
         return 2
     out.mkdir(parents=True, exist_ok=True)
     watch = CameraWatch(spec, vision)
-    found: list[dict[str, Any]] = []
+    found: list[Found] = []
     # Where the video's clock starts on the wall clock: its end is now.
     start = utc_now() - dt.timedelta(seconds=total * spec.interval_s)
     began, sampled, boxes = time.perf_counter(), 0, 0
@@ -71,10 +75,12 @@ def analyze(
             sampled, boxes = sampled + 1, boxes + len(detections)
             for fired in watch.step(detections, position):
                 zone = watch.zone(fired.zone)
+                if zone is None:
+                    continue
                 at = start + dt.timedelta(seconds=position)
-                picture = out / f"event-{len(found) + 1:04d}.jpg"
+                one = Found(spec, fired, zone, image, at, out / f"event-{len(found) + 1:04d}.jpg")
                 cv2.imwrite(
-                    str(picture),
+                    str(one.picture),
                     annotate(
                         image,
                         zone=zone,
@@ -84,40 +90,44 @@ def analyze(
                         at=at,
                     ),
                 )
-                record = {
-                    "camera": spec.code,
-                    "zone": fired.zone,
-                    "rule": fired.rule_index,
-                    "category_code": fired.rule.category_code,
-                    "label": fired.box.label,
-                    "score": round(fired.median, 4),
-                    "box": [
-                        round(v, 1)
-                        for v in (fired.box.x1, fired.box.y1, fired.box.x2, fired.box.y2)
-                    ],
-                    "since_s": round(fired.since, 2),
-                    "fired_s": round(position, 2),
-                    "review": fired.rule.review,
-                    "picture": picture.name,
-                    "_image": image,
-                    "_fired": fired,
-                    "_at": at,
-                }
-                found.append(record)
-                lines.write(
-                    json.dumps(
-                        {k: v for k, v in record.items() if not k.startswith("_")},
-                        ensure_ascii=False,
-                    )
-                    + "\n"
-                )
+                found.append(one)
+                lines.write(json.dumps(one.line(), ensure_ascii=False) + "\n")
     elapsed = time.perf_counter() - began
     filed = asyncio.run(_submit(spec, found)) if submit and found else []
     _summary(spec, found, filed, sampled=sampled, boxes=boxes, elapsed=elapsed, out=out)
     return 0
 
 
-async def _submit(spec: CameraIn, found: list[dict[str, Any]]) -> list[str]:
+@dataclass(frozen=True)
+class Found:
+    """A rule that fired in the video, with what `--submit` files it from."""
+
+    spec: CameraIn
+    fired: Fired
+    zone: Zone
+    image: Image
+    at: dt.datetime
+    picture: Path
+
+    def line(self) -> dict[str, Any]:
+        """Its line in events.jsonl."""
+        fired = self.fired
+        return {
+            "camera": self.spec.code,
+            "zone": fired.zone,
+            "rule": fired.rule_index,
+            "category_code": fired.rule.category_code,
+            "label": fired.box.label,
+            "score": round(fired.median, 4),
+            "box": [round(v, 1) for v in fired.box.xyxy],
+            "since_s": round(fired.since, 2),
+            "fired_s": round(fired.at, 2),
+            "review": fired.rule.review,
+            "picture": self.picture.name,
+        }
+
+
+async def _submit(spec: CameraIn, found: list[Found]) -> list[str]:
     """Register the camera, then record every event as the live loop would."""
     from vision import filing
     from vision.process import running
@@ -125,19 +135,13 @@ async def _submit(spec: CameraIn, found: list[dict[str, Any]]) -> list[str]:
     said = []
     async with running() as runtime:
         row, _ = await service.save(runtime, spec)
-        watch = CameraWatch(spec, config_of(runtime.settings, NAME, VisionConfig))
-        for record in found:
-            fired = record["_fired"]
-            zone = watch.zone(fired.zone)
-            if zone is None:  # the declaration it fired under has this zone
-                continue
-            since = record["_at"] - dt.timedelta(seconds=fired.at - fired.since)
-            event = await filing.record(
-                runtime,
-                filing.Sighting(row, spec, fired, zone, record["_image"], record["_at"], since),
+        for one in found:
+            sighting = filing.Sighting(
+                row, spec, one.fired, one.zone, one.image, one.at, one.fired.began(one.at)
             )
+            event = await filing.record(runtime, sighting)
             said.append(
-                f"{record['picture']}: {event.status.value}"
+                f"{one.picture.name}: {event.status.value}"
                 + (f" → 案件 {event.case_id}" if event.case_id else "")
             )
     return said
@@ -145,7 +149,7 @@ async def _submit(spec: CameraIn, found: list[dict[str, Any]]) -> list[str]:
 
 def _summary(
     spec: CameraIn,
-    found: list[dict[str, Any]],
+    found: list[Found],
     filed: list[str],
     *,
     sampled: int,
@@ -153,7 +157,7 @@ def _summary(
     elapsed: float,
     out: Path,
 ) -> None:
-    counts = Counter((r["zone"], r["category_code"], r["label"]) for r in found)
+    counts = Counter((f.fired.zone, f.fired.rule.category_code, f.fired.box.label) for f in found)
     print(
         f"\n摄像头 {spec.code}（{spec.name}）：采样 {sampled} 帧，检测框 {boxes} 个，"
         f"用时 {elapsed:.1f} 秒（{sampled / elapsed if elapsed else 0:.1f} 帧/秒）"

@@ -36,6 +36,11 @@ class Detection:
         """The box's area in pixels²."""
         return max(0.0, self.x2 - self.x1) * max(0.0, self.y2 - self.y1)
 
+    @property
+    def xyxy(self) -> tuple[float, float, float, float]:
+        """The corners, as the API and the event log give them."""
+        return self.x1, self.y1, self.x2, self.y2
+
     def scaled(self, factor: float) -> Detection:
         """The same box in pixels `factor` times larger (a frame decoded at reduced size)."""
         if factor == 1:

@@ -34,6 +34,7 @@ from vision.deps import vision_of
 from vision.evidence import annotate, jpeg
 from vision.models import Camera, VisionEvent
 from vision.rules import Fired
+from vision.service import declared
 from vision.zones import Zone
 
 log = logging.getLogger(__name__)
@@ -111,7 +112,7 @@ async def record(runtime: Runtime, sighting: Sighting) -> VisionEvent:
         "urgency": rule.urgency.value if rule.urgency else None,
         "label": fired.box.label,
         "score": round(fired.median, 4),
-        "box": [round(v, 1) for v in (fired.box.x1, fired.box.y1, fired.box.x2, fired.box.y2)],
+        "box": [round(v, 1) for v in fired.box.xyxy],
         "since_at": sighting.since,
         "fired_at": sighting.at,
     }
@@ -136,15 +137,15 @@ async def record(runtime: Runtime, sighting: Sighting) -> VisionEvent:
 
 def rule_of(spec: CameraIn, zone: str, index: int) -> ZoneRule | None:
     """The rule of a zone by its index (None: the camera was declared anew without it)."""
-    for declared in spec.zones:
-        if declared.name == zone and index < len(declared.rules):
-            return declared.rules[index]
+    for each in spec.zones:
+        if each.name == zone and index < len(each.rules):
+            return each.rules[index]
     return None
 
 
 def draft_of(event: VisionEvent, camera: Camera, category: str) -> IntakeDraft:
     """The report a camera makes of one event (its key names the event: a retry is one)."""
-    spec = CameraIn.model_validate(camera.spec)
+    spec = declared(camera)
     rule = rule_of(spec, event.zone, event.rule_index)
     text = (rule.description if rule else "") or (
         f"视频识别：摄像头「{camera.name}」在区域「{event.zone}」发现{category}"

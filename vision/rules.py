@@ -9,6 +9,7 @@ unseen (`track_missed`) does not.
 
 from __future__ import annotations
 
+import datetime as dt
 import statistics
 from dataclasses import dataclass, field
 
@@ -38,6 +39,10 @@ class Fired:
     since: float
     at: float
     median: float
+
+    def began(self, at: dt.datetime) -> dt.datetime:
+        """When the object started standing there, given the instant it fired at."""
+        return at - dt.timedelta(seconds=self.at - self.since)
 
 
 def stands(zone: Zone, rule: ZoneRule, detection: Detection) -> bool:

@@ -6,7 +6,6 @@ cases; open 智能核查 watches are judged on the same samples."""
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import time
 from dataclasses import dataclass, field
@@ -153,7 +152,7 @@ class Runner:
         zone = camera.watch.zone(fired.zone)
         if zone is None:
             return
-        since = frame.at - dt.timedelta(seconds=fired.at - fired.since)
+        since = fired.began(frame.at)
         full = await asyncio.to_thread(frame.full)  # the evidence at the camera's resolution
         sighting = filing.Sighting(
             camera.row, camera.spec, fired, zone, full, frame.at, since, tuple(detections)

@@ -217,7 +217,9 @@ async def readiness(runtime: Runtime) -> tuple[str, list[str]]:
     """/readyz: "ok", or "degraded" naming cameras that are down or whose reader stopped
     reporting (never "unavailable": a dead camera does not make the web server unready)."""
     now = deps_of(runtime).now()
-    silent = now - dt.timedelta(seconds=max(300.0, 3 * vision_of(runtime).config.refresh_s))
+    # A reader reports each camera at least every HEALTH_EVERY_S: ten of those without a word
+    # and the reader is gone (the API's per-camera health says it sooner, by dead_after_s).
+    silent = now - dt.timedelta(seconds=10 * HEALTH_EVERY_S)
     on = Camera.filter(enabled=True).exclude(health=CameraHealth.UNKNOWN)
     dead = on.filter(Q(health=CameraHealth.DEAD) | Q(checked_at__lt=silent))
     total = await dead.count()

@@ -3,7 +3,11 @@ them) and the 智能核查 watches."""
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from aiohttp import web
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
 
 from cases import deps_of
 from core.auth.const import Role
@@ -30,6 +34,7 @@ from vision.schemas import (
     SightingQuery,
 )
 
+M = TypeVar("M", bound=Model)
 routes = web.RouteTableDef()
 TAGS = ("视频识别",)
 CODE = "{code:[A-Za-z0-9][A-Za-z0-9_.-]{0,31}}"
@@ -37,6 +42,11 @@ ID = "{event_id:[0-9]{1,18}}"
 CENTRE = frozenset({Role.ADMIN, Role.ACCEPTOR, Role.SHIFT_LEAD, Role.DISPATCHER})
 DECIDERS = frozenset({Role.ACCEPTOR, Role.SHIFT_LEAD})  # 受理 decides what becomes a case
 _FILE_LIMIT = 8 * 1024 * 1024
+
+
+def _where(query: QuerySet[M], **given: object) -> QuerySet[M]:
+    """The query narrowed by the filters that were given (None: not asked for)."""
+    return query.filter(**{k: v for k, v in given.items() if v is not None})
 
 
 def _camera_out(request: web.Request, call: Call, row: Camera) -> CameraOut:
@@ -70,13 +80,7 @@ def _camera_out(request: web.Request, call: Call, row: Camera) -> CameraOut:
 async def list_cameras(request: web.Request, call: Call) -> CameraList:
     """The registered cameras by code, a page at a time."""
     q = call.query(CameraQuery)
-    query = Camera.all()
-    if q.enabled is not None:
-        query = query.filter(enabled=q.enabled)
-    if q.health is not None:
-        query = query.filter(health=q.health)
-    if q.after is not None:
-        query = query.filter(code__gt=q.after)
+    query = _where(Camera.all(), enabled=q.enabled, health=q.health, code__gt=q.after)
     rows = await query.order_by("code").limit(q.limit + 1)
     more = len(rows) > q.limit
     rows = rows[: q.limit]
@@ -197,13 +201,7 @@ async def _events_out(request: web.Request, rows: list[VisionEvent]) -> list[Sig
 async def list_events(request: web.Request, call: Call) -> SightingList:
     """The newest events first, filtered."""
     q = call.query(SightingQuery)
-    query = VisionEvent.all()
-    if q.status is not None:
-        query = query.filter(status=q.status)
-    if q.case_id is not None:
-        query = query.filter(case_id=q.case_id)
-    if q.camera is not None:
-        query = query.filter(camera__code=q.camera)
+    query = _where(VisionEvent.all(), status=q.status, case_id=q.case_id, camera__code=q.camera)
     rows = await query.order_by("-id").limit(q.limit)
     return SightingList(items=await _events_out(request, rows))
 
@@ -253,11 +251,7 @@ async def dismiss_event(request: web.Request, call: Call) -> SightingOut:
 async def list_checks(request: web.Request, call: Call) -> CheckList:
     """The newest 智能核查 watches first."""
     q = call.query(CheckQuery)
-    query = VisionCheck.all()
-    if q.case_id is not None:
-        query = query.filter(case_id=q.case_id)
-    if q.status is not None:
-        query = query.filter(status=q.status)
+    query = _where(VisionCheck.all(), case_id=q.case_id, status=q.status)
     rows = await query.order_by("-id").limit(q.limit).prefetch_related("camera")
     return CheckList(
         items=[
