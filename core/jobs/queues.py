@@ -133,6 +133,9 @@ class LocalQueue:
         """Wait for the running tasks (tests, shutdown)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+            # The done-callbacks that discard finished tasks run on the loop's next turn;
+            # awaiting only finished tasks never yields, so without this the loop spins.
+            await asyncio.sleep(0)
 
     async def close(self) -> None:
         """Stop sweeping and let running rows finish."""
