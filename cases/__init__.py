@@ -14,7 +14,7 @@ from cases.const import (
     Urgency,
 )
 from cases.deps import DEPS as _DEPS
-from cases.deps import Deps, deps_of
+from cases.deps import Deps, deps_of, offer_hook
 from cases.deps import configure as _configure_deps
 from cases.errors import CaseChanged, InvalidTransition
 from cases.events import event_name, on
@@ -42,9 +42,14 @@ from cases.schemas import (
     ReporterNotice,
     ResultIn,
     StaffNotice,
+    TaskList,
+    TaskOut,
+    TaskQuery,
 )
 from cases.service import case_view, citizen_viewer, sees_photo
 from cases.states import TRANSITIONS, allowed_actions, transition
+from cases.tasklist import page as task_page
+from cases.tasklist import task_of
 from cases.states import apply_in_transaction as transition_in_transaction
 from core.media.access import add_media_access
 from core.packages import Package
@@ -112,6 +117,9 @@ __all__ = [
     "ResultIn",  # input of verify_result / check_result: passed
     "Source",  # where a report came from (wechat_oa, wechat_mp, grid_app, hotline, video…)
     "StaffNotice",  # payload of notify.staff: department, inspector or centre hears of a move
+    "TaskList",  # a page of open 核实/核查 tasks with their cases (task_page)
+    "TaskOut",  # one 核实/核查 task: kind, status, whose, deadline
+    "TaskQuery",  # filters of task_page: case, kind, a point to sort by distance
     "Urgency",  # 立案条件 class A/B/C
     "allowed_actions",  # the actions an actor's roles allow from a case's status
     "case_page",  # a page of the cases a viewer may see (a citizen: their own reports')
@@ -120,10 +128,13 @@ __all__ = [
     "citizen_viewer",  # the viewer to read a case as for a citizen (a notice's citizen_id)
     "deps_of",  # Deps of a request, app, job context, periodic context or runtime
     "event_name",  # case.<action> of an Action
+    "offer_hook",  # a package's default for a named hook (the profile's choice wins)
     "on",  # subscribe a job to case events: @on(Action.CLOSE, name="survey.schedule")
     "open_near",  # open cases near a point, nearest first (NearbyCase)
     "source_of",  # the Source of a report by a caller (their channel, client or role)
     "submit",  # the one door in: IntakeDraft → IntakeResult (idempotent)
+    "task_of",  # one task as it stands now (None: no such task)
+    "task_page",  # the open tasks a viewer may see, soonest or nearest first
     "transition",  # apply an action with its typed input; the only writer of a status
     "transition_in_transaction",  # the same in the caller's transaction: kick the ids after
 ]

@@ -75,6 +75,7 @@ class Action(StrEnum):
     HANDLE = "handle"  # 处置
     CHECK = "check"  # 核查 requested
     CHECK_RESULT = "check_result"  # 核查 result; a failure is 返工
+    SELF_HANDLE = "self_handle"  # 自行处置: the inspector who found it fixed it on the spot
     CLOSE = "close"  # 结案
     CANCEL = "cancel"  # 作废
     SUSPEND = "suspend"  # 挂账 asked
@@ -104,6 +105,7 @@ ACTION_NAMES: Final = {
     Action.HANDLE: "处置",
     Action.CHECK: "派发核查",
     Action.CHECK_RESULT: "核查反馈",
+    Action.SELF_HANDLE: "自行处置",
     Action.CLOSE: "结案",
     Action.CANCEL: "作废",
     Action.SUSPEND: "申请挂账",

@@ -16,7 +16,7 @@ from typing import Any
 from tortoise import timezone
 
 from cases.dispatch import DispatchCache
-from cases.hooks import CityHooks, load_hooks
+from cases.hooks import CityHooks, checked_hook, load_hooks
 from cases.policy import CasePolicy, load_policy
 from cases.rules.service import RulesCache
 from core.calendar import WorkCalendar
@@ -64,6 +64,19 @@ def configure(runtime: Runtime) -> None:
         grids=runtime.grids,
         hooks=load_hooks(profile),
     )
+
+
+def offer_hook(runtime: Runtime, name: str, hook: Any) -> bool:
+    """Make `hook` the default of a named hook (cases/hooks.py) in this process, unless the
+    city profile names its own; return whether it is the one in force."""
+    checked = checked_hook(name, hook, f"hook {name} offered by a package")
+    if name in runtime.settings.profile.hooks:
+        return False
+    deps = runtime[DEPS]
+    runtime[DEPS] = dataclasses.replace(
+        deps, hooks=dataclasses.replace(deps.hooks, **{name: checked})
+    )
+    return True
 
 
 def deps_of(source: Any) -> Deps:

@@ -43,6 +43,7 @@ ATTACHMENT_KIND = {
     Action.VERIFY_RESULT: AttachmentKind.VERIFY,
     Action.RECEIVE: AttachmentKind.BEFORE,
     Action.HANDLE: AttachmentKind.AFTER,
+    Action.SELF_HANDLE: AttachmentKind.AFTER,
     Action.CHECK_RESULT: AttachmentKind.CHECK,
     Action.REWORK: AttachmentKind.CHECK,  # a failed 核查's photos
 }
@@ -113,6 +114,31 @@ async def _locate(case: Case, inputs: LocateIn, deps: Deps) -> Plan:
     )
     data = {"grid_code": place.grid_code, "was_grid_id": case.grid_id}
     return Plan(fields=fields, event_data=data, open_task=TaskKind.CHECK if needs_check else None)
+
+
+async def _self_handled(case: Case, inputs: ActionIn, actor: Principal | None, deps: Deps) -> None:
+    """自行处置 is for a category the city allows, by the inspector who reported the case,
+    with after-photos."""
+    if case.category_code not in deps.policy.workflow.self_handle:
+        raise Forbidden(
+            f"category {case.category_code} is not self-handled",
+            code="self_handle_not_allowed",
+            message="该类别的问题不能由监督员自行处置，请等待派遣",
+        )
+    if actor is not None:
+        first = await Report.filter(case_id=case.id).order_by("id").first()
+        if first is None or first.staff_id != actor.id:
+            raise Forbidden(
+                f"case {case.id} was not reported by staff {actor.id}",
+                code="not_your_report",
+                message="只能自行处置您本人上报的问题",
+            )
+    if not inputs.attachments:
+        raise ValidationFailed(
+            "self_handle needs after-photos",
+            message="请上传处置后照片",
+            extra={"fields": [{"field": "attachments", "message": "必填"}]},
+        )
 
 
 def _own_department(case: Case, actor: Principal | None) -> None:
@@ -262,8 +288,12 @@ async def plan(  # noqa: C901  (one arm per action reads better than a dispatch 
                 {"passed": False},
                 event_action=Action.REWORK,
             )
-        case Action.CLOSE:  # 结案 once the 核查 passed, where the city checks
-            if deps.policy.workflow.check_after_handle and not await tasks.last_check_passed(case):
+        case Action.SELF_HANDLE:  # 自行处置: the inspector who reported it fixed it
+            await _self_handled(case, inputs, actor, deps)
+            return Plan(S.CHECKED, restart(Stage.CLOSE) | {"handled_at": now})
+        case Action.CLOSE:  # 结案 once the 核查 passed (待结案), where the city checks
+            needs_check = deps.policy.workflow.check_after_handle and case.status != S.CHECKED
+            if needs_check and not await tasks.last_check_passed(case):
                 if case.grid_id is None:
                     raise ValidationFailed(
                         "no grid, no check",

@@ -18,7 +18,9 @@ implementation, replaced in the profile by `[hooks] <name> = "module:attribute"`
   web; when the report has a place, hence a grid).
 - 自动立案 / 自动派遣 per source: `categories.<code>.auto_register` / `auto_dispatch` (none).
 - which inspector gets a 核实/核查 task: the named hook `hooks.inspector`, an
-  `InspectorChooser`; default `FirstAssigned`, the grid's first assigned inspector.
+  `InspectorChooser`; default `FirstAssigned`, the grid's first assigned inspector. An
+  installed package may offer its own default (`offer_hook`: the field app's nearest
+  on-duty inspector); the profile's choice always wins.
 """
 
 from __future__ import annotations
@@ -37,9 +39,18 @@ class InspectorChooser(Protocol):
     """Pick the inspector for a 核实/核查 task among the grid's assigned inspectors."""
 
     async def choose(
-        self, *, case_id: int, grid_id: int, kind: str, candidates: Sequence[int]
+        self,
+        *,
+        case_id: int,
+        grid_id: int,
+        kind: str,
+        candidates: Sequence[int],
+        location: tuple[float, float] | None = None,
     ) -> int | None:
-        """Return a staff id from candidates (in assignment order), or None: unassigned."""
+        """Return a staff id from candidates (in assignment order), or None: unassigned.
+
+        `location` is the case's WGS-84 (lon, lat), when it has one.
+        """
         ...
 
 
@@ -47,7 +58,13 @@ class FirstAssigned:
     """The default: the inspector assigned to the grid first."""
 
     async def choose(
-        self, *, case_id: int, grid_id: int, kind: str, candidates: Sequence[int]
+        self,
+        *,
+        case_id: int,
+        grid_id: int,
+        kind: str,
+        candidates: Sequence[int],
+        location: tuple[float, float] | None = None,
     ) -> int | None:
         """Return the first candidate."""
         return candidates[0] if candidates else None
@@ -63,24 +80,28 @@ class CityHooks:
 PROTOCOLS: Final[dict[str, type[Any]]] = {"inspector": InspectorChooser}
 
 
+def checked_hook(name: str, hook: Any, where: str) -> Any:
+    """The hook, an instance of its protocol (a class is instantiated); ConfigError if not."""
+    protocol = PROTOCOLS.get(name)
+    if protocol is None:
+        raise ConfigError(f"{where}: unknown hook (known: {', '.join(PROTOCOLS)})")
+    hook = hook() if isinstance(hook, type) else hook
+    if not isinstance(hook, protocol):
+        raise ConfigError(f"{where}: {hook!r} does not implement {protocol.__name__}")
+    return hook
+
+
 def load_hooks(profile: CityProfile) -> CityHooks:
     """Import the hooks the profile names; ConfigError names a bad one."""
     chosen: dict[str, Any] = {}
     for name, path in profile.hooks.items():
-        protocol = PROTOCOLS.get(name)
-        if protocol is None:
-            raise ConfigError(
-                f"city profile: hooks.{name}: unknown hook (known: {', '.join(PROTOCOLS)})"
-            )
+        where = f"city profile: hooks.{name}"
+        if name not in PROTOCOLS:
+            checked_hook(name, None, where)
         module, _, attr = path.partition(":")
         try:
             found = getattr(importlib.import_module(module), attr)
         except (ImportError, AttributeError, ValueError) as err:
-            raise ConfigError(f"city profile: hooks.{name}: cannot import {path!r}: {err}") from err
-        hook = found() if isinstance(found, type) else found
-        if not isinstance(hook, protocol):
-            raise ConfigError(
-                f"city profile: hooks.{name}: {path} does not implement {protocol.__name__}"
-            )
-        chosen[name] = hook
+            raise ConfigError(f"{where}: cannot import {path!r}: {err}") from err
+        chosen[name] = checked_hook(name, found, where)
     return CityHooks(**chosen)

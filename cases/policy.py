@@ -75,6 +75,17 @@ class Workflow(BaseModel):
         "names the system); default none: a person 受理s every report (GB/T 30428.8)",
     )
     check_after_handle: bool = Field(True, description="a 核查 task after every 处置")
+    self_handle: frozenset[str] = Field(
+        # Demo defaults, to review like the categories': the two problems inspectors most
+        # often clear themselves (tearing down a 小广告, picking up a little litter).
+        frozenset({"非法小广告", "暴露垃圾"}),
+        description="categories (codes or 小类 names) an inspector may 自行处置: fix on the "
+        "spot what they reported and close it with after-photos",
+    )
+    self_handle_review: bool = Field(
+        True,
+        description="a 自行处置 waits in 待结案 for the centre's 结案; false: the system closes it",
+    )
     task_minutes: int = Field(30, ge=1, description="deadline of 核实/核查 tasks, in task_unit")
     task_unit: TimeUnit = Field(
         TimeUnit.WORK_HOUR,
@@ -232,6 +243,7 @@ def load_policy(profile: CityProfile) -> CasePolicy:
         workflow = Workflow.model_validate(profile.workflow)
     except ValidationError as err:
         raise ConfigError(_problems("workflow", err)) from err
+    workflow = _self_handled(workflow, catalog, own="self_handle" in profile.workflow)
     policy = CasePolicy(catalog, categories, workflow, city_code=profile.code)
     unreviewed = tuple(policy.unreviewed())
     if unreviewed and unreviewed not in _WARNED:
@@ -246,6 +258,23 @@ def load_policy(profile: CityProfile) -> CasePolicy:
 
 
 _WARNED: set[tuple[str, ...]] = set()
+
+
+def _self_handled(workflow: Workflow, catalog: Catalog, *, own: bool) -> Workflow:
+    """workflow.self_handle as codes: each a code or a unique 小类 name of the catalog (a
+    demo default the chosen catalog lacks is left out)."""
+    codes = set()
+    for key in sorted(workflow.self_handle):
+        category = catalog.resolve(key)
+        if category is None and not own:
+            continue
+        if category is None:
+            raise ConfigError(
+                f"city profile: workflow.self_handle: {key!r} is not a code or a unique 小类 "
+                f"name of the {catalog.name} catalog"
+            )
+        codes.add(category.code)
+    return workflow.model_copy(update={"self_handle": frozenset(codes)})
 
 
 def _validated(where: str, section: dict[str, Any]) -> CategoryPolicy:

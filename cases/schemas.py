@@ -7,7 +7,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cases.const import MAX_PHOTOS, MAX_TEXT, Action, CaseStatus, Light, Source, Urgency
+from cases.const import (
+    MAX_PHOTOS,
+    MAX_TEXT,
+    Action,
+    CaseStatus,
+    Light,
+    Source,
+    TaskKind,
+    Urgency,
+)
 from core.calendar import TimeUnit
 from core.geo import CoordSystem
 from core.timeutil import LocalDatetime
@@ -53,6 +62,8 @@ class IntakeDraft(BaseModel):
     no_callback: bool = Field(
         False, description="the reporter asked not to be contacted afterwards (不需要回访)"
     )
+    # The channel's own data, kept on the report. "flags": a list of {code, message,
+    # media_id?} the centre sees on the case (ReportOut.flags): doubts about the report.
     extras: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -287,7 +298,19 @@ class ReportOut(BaseModel):
     description: str
     reporter_kind: str
     reporter_phone: str | None = Field(None, description="masked unless the role calls back")
+    flags: list[ReportFlag] = Field(
+        default_factory=list,
+        description="what the channel found doubtful about the report (a photo's place or age)",
+    )
     created_at: LocalDatetime
+
+
+class ReportFlag(BaseModel):
+    """A doubt a channel raised about a report for the centre (extras["flags"] of the draft)."""
+
+    code: str = Field(description="stale, outside_grid, gps_mismatch, no_exif, …")
+    message: str = Field(description="for people")
+    media_id: int | None = Field(None, description="the photo it is about")
 
 
 class TaskOut(BaseModel):
@@ -356,8 +379,15 @@ class CasePage(BaseModel):
     next_cursor: str | None = Field(None, description="the cursor of the next page; null: last")
 
 
+class TaskItem(TaskOut):
+    """An open task in a list: its case (light, place, version to act on) and how far."""
+
+    case: CaseOut
+    distance_m: float | None = Field(None, description="from the point asked about (lon, lat)")
+
+
 class TaskList(BaseModel):
-    items: list[TaskOut]
+    items: list[TaskItem]
     total: int
 
 
@@ -365,8 +395,20 @@ class TaskQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     case_id: Id | None = Field(None, description="only this case's tasks")
+    kind: TaskKind | None = Field(None, description="verify (核实) or check (核查)")
+    lon: float | None = Field(None, ge=-180, le=180, description="with lat: nearest first")
+    lat: float | None = Field(None, ge=-90, le=90)
+    crs: CoordSystem = Field(CoordSystem.WGS84, description="of lon/lat (a phone's GPS: wgs84)")
     page: int = Field(1, ge=1, le=100_000)
     page_size: int = Field(100, ge=1, le=500)
+
+
+class TaskAssignIn(BaseModel):
+    """改派: the task goes to another inspector of its grid."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    inspector_id: Id
 
 
 class CategoryOut(BaseModel):

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any, Final
 
+from pydantic import ValidationError
 from tortoise.queryset import QuerySet
 
 from cases import clock, public, sla
@@ -19,6 +20,7 @@ from cases.schemas import (
     CaseOut,
     CaseView,
     EventOut,
+    ReportFlag,
     ReportOut,
     TaskOut,
     TimelineItem,
@@ -259,10 +261,24 @@ async def _reports_out(case: Case, who: Principal) -> list[ReportOut]:
             description=text(r.description) or "",
             reporter_kind="citizen" if r.citizen_id else ("staff" if r.staff_id else "unknown"),
             reporter_phone=_phone(phones.get(r.citizen_id), reveal),
+            flags=_flags(r.extras),
             created_at=r.created_at,
         )
         for r in reports
     ]
+
+
+def _flags(extras: Any) -> list[ReportFlag]:
+    raw = extras.get("flags") if isinstance(extras, dict) else None
+    if not isinstance(raw, list):
+        return []
+    flags = []
+    for found in raw:
+        try:
+            flags.append(ReportFlag.model_validate(found))
+        except ValidationError:
+            continue  # a channel's malformed entry must not hide the case
+    return flags
 
 
 def _phone(phone: Any, reveal: bool) -> str | None:

@@ -81,6 +81,9 @@ TRANSITIONS: Final[dict[Action, Move]] = {
     Action.CHECK_RESULT: _m(
         {S.HANDLED}, S.CHECKED, R.INSPECTOR, input=ResultIn, alt=frozenset({S.DISPATCHED})
     ),
+    # 自行处置 of a small problem its inspector reported and fixed at once (the category must
+    # allow it, workflow.self_handle): 待结案, for the centre's review and 结案.
+    Action.SELF_HANDLE: _m({S.REGISTERED}, S.CHECKED, R.INSPECTOR),
     # From 待核查 only where no 核查 is needed (no grid, or the city checks none).
     Action.CLOSE: _m({S.HANDLED, S.CHECKED}, S.CLOSED, R.ACCEPTOR, R.SHIFT_LEAD),
     Action.CANCEL: _m({S.REPORTED, S.VERIFYING, S.REGISTERED}, S.CANCELLED, R.SHIFT_LEAD),

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+import inspect
+from typing import TYPE_CHECKING, Any
 
 from cases.const import TaskKind, TaskStatus
 from cases.models import Case, InspectorTask
@@ -33,12 +34,15 @@ async def open_task(
             .order_by("id")
             .values_list("staff_id", flat=True)
         )
-        inspector_id = await chooser.choose(
-            case_id=case.id,
-            grid_id=grid_id,
-            kind=kind.value,
-            candidates=[int(str(c)) for c in candidates],
-        )
+        asked: dict[str, Any] = {
+            "case_id": case.id,
+            "grid_id": grid_id,
+            "kind": kind.value,
+            "candidates": [int(str(c)) for c in candidates],
+        }
+        if _takes_location(chooser) and case.lon is not None and case.lat is not None:
+            asked["location"] = (case.lon, case.lat)
+        inspector_id = await chooser.choose(**asked)
     return await InspectorTask.create(
         case_id=case.id,
         kind=kind,
@@ -46,6 +50,12 @@ async def open_task(
         inspector_id=inspector_id,
         deadline_at=utc(deadline),
     )
+
+
+def _takes_location(chooser: InspectorChooser) -> bool:
+    # A city's chooser written before `location` existed keeps working without it.
+    params = inspect.signature(chooser.choose).parameters
+    return "location" in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
 
 
 async def finish_task(

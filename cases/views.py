@@ -6,12 +6,12 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from cases import export, lists, public, service
+from cases import export, lists, public, service, tasklist
 from cases.clock import stage_limit
-from cases.const import Action, Stage, TaskStatus, Urgency
+from cases.const import Action, Stage, Urgency
 from cases.deps import deps_of
 from cases.intake import source_of, submit
-from cases.models import CaseAttachment, InspectorTask
+from cases.models import CaseAttachment
 from cases.policy import Limit
 from cases.schemas import (
     ActionIn,
@@ -26,7 +26,9 @@ from cases.schemas import (
     Reporter,
     ReportIn,
     SubmitOut,
+    TaskAssignIn,
     TaskList,
+    TaskOut,
     TaskQuery,
 )
 from cases.states import TRANSITIONS, transition
@@ -192,21 +194,32 @@ async def inbox(request: web.Request, call: Call) -> CasePage:
 @routes.get("/api/v1/tasks")
 @endpoint(
     roles=CITYWIDE | {Role.INSPECTOR},
-    summary="核实/核查任务（监督员看自己网格的）",
+    summary="核实/核查任务（监督员看自己网格的与派给自己的；给出 lon/lat 则由近及远）",
     query=TaskQuery,
     response=TaskList,
     tags=["cases"],
 )
 async def tasks(request: web.Request, call: Call) -> TaskList:
-    """List open inspector tasks, soonest deadline first: an inspector's grids', or all."""
-    q, who = call.query(TaskQuery), call.who
-    query = InspectorTask.filter(status=TaskStatus.OPEN).order_by("deadline_at", "id")
-    if not who.has_any(CITYWIDE):
-        query = query.filter(grid_id__in=sorted(who.grid_ids) or [-1])
-    if q.case_id is not None:
-        query = query.filter(case_id=q.case_id)
-    rows = await query.offset((q.page - 1) * q.page_size).limit(q.page_size)
-    return TaskList(items=[service.task_out(t) for t in rows], total=await query.count())
+    """List open inspector tasks, soonest deadline first or nearest first from a point."""
+    return await tasklist.page(call.who, call.query(TaskQuery), deps_of(request))
+
+
+@routes.post("/api/v1/tasks/{task_id:" + ID_ROUTE + "}/assign")
+@endpoint(
+    roles={Role.ACCEPTOR, Role.SHIFT_LEAD, Role.DISPATCHER},
+    summary="改派核实/核查任务（给本网格的另一名监督员）",
+    body=TaskAssignIn,
+    response=TaskOut,
+    tags=["cases"],
+    errors=(404, 409, 422),
+)
+async def assign_task(request: web.Request, call: Call) -> TaskOut:
+    """Give an open task to another inspector of its grid."""
+    inputs = call.body(TaskAssignIn)
+    task_id = int(request.match_info["task_id"])
+    return await tasklist.assign(
+        task_id, inputs.inspector_id, actor=call.who, deps=deps_of(request)
+    )
 
 
 def _action(action: Action) -> Callable[[web.Request, Call], Awaitable[CaseOut]]:
@@ -239,6 +252,7 @@ ACTION_ROUTES: tuple[tuple[Action, str, str], ...] = (
     (Action.HANDLE, "handle", "处置（附处置后照片）"),
     (Action.CHECK, "check", "派发核查"),
     (Action.CHECK_RESULT, "check-result", "核查反馈（监督员；不通过即返工）"),
+    (Action.SELF_HANDLE, "self-handle", "自行处置（上报的监督员，附处置后照片）"),
     (Action.CLOSE, "close", "结案"),
     (Action.CANCEL, "cancel", "作废"),
     (Action.SUSPEND, "suspend", "申请挂账"),

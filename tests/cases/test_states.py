@@ -79,6 +79,8 @@ WALKS: Final = {
     Action.HANDLE: Walk(photo=True),
     Action.CHECK: Walk(status=S.HANDLED),
     Action.CHECK_RESULT: Walk(status=S.HANDLED, steps=CHECKED[:1]),  # the 核查 task, open
+    # inspector1's own 暴露垃圾, a category the demo lets its inspector fix (workflow.self_handle)
+    Action.SELF_HANDLE: Walk(status=S.REGISTERED, photo=True),
     Action.CLOSE: Walk(status=S.HANDLED, steps=CHECKED),  # 结案 needs a passed 核查
     Action.CANCEL: Walk("agent"),
     Action.SUSPEND: Walk(),
