@@ -48,9 +48,9 @@ from cases.schemas import (
 )
 from cases.service import case_view, citizen_viewer, sees_photo
 from cases.states import TRANSITIONS, allowed_actions, transition
+from cases.states import apply_in_transaction as transition_in_transaction
 from cases.tasklist import page as task_page
 from cases.tasklist import task_of
-from cases.states import apply_in_transaction as transition_in_transaction
 from core.media.access import add_media_access
 from core.packages import Package
 from core.runtime import Runtime
