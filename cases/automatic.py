@@ -1,5 +1,6 @@
 """The moves the system makes on a new report, where the city's profile allows them:
-自动立案 and 自动派遣 for a source (an inspector's, a camera's), else 自动受理
+立案 of what its staff reporter fixes on the spot (自行处置); 自动立案 and 自动派遣 for a
+source (an inspector's, a camera's), else 自动受理
 (`workflow.auto_accept`); else the report waits for a person's 受理. They run through the
 state machine like anyone's moves, kept in the new case's journal (cases/journal.py)."""
 
@@ -25,7 +26,7 @@ async def departments(
     draft: IntakeDraft, category: Category | None, place: Place | None, deps: Deps
 ) -> list[int]:
     """The departments this report's 自动派遣 may go to (none where it is not automatic)."""
-    if category is None:
+    if category is None or draft.self_handle:
         return []
     rules = deps.policy.for_category(category.code)
     if draft.source not in rules.auto_register or draft.source not in rules.auto_dispatch:
@@ -56,7 +57,9 @@ async def first_moves(
 
     rules = deps.policy.for_category(category.code) if category else None
     ids: list[int] = []
-    if rules is not None and draft.source in rules.auto_register:
+    if draft.self_handle:  # its reporter fixes it: filed, never dispatched
+        case, ids = await by_system(Action.REGISTER, RegisterIn(note="监督员自行处置，系统立案"))
+    elif rules is not None and draft.source in rules.auto_register:
         case, ids = await by_system(Action.REGISTER, RegisterIn(note="自动立案"))
         if draft.source in rules.auto_dispatch:
             try:

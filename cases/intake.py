@@ -20,7 +20,7 @@ from cases.states import Reporters
 from core import rows
 from core.auth.const import CITIZEN, Role
 from core.auth.service import Principal
-from core.errors import CityloopError, Conflict, field_error
+from core.errors import CityloopError, Conflict, Forbidden, field_error
 from core.org.service import Place
 from core.timeutil import utc
 
@@ -83,6 +83,24 @@ def _category(draft: IntakeDraft, deps: Deps) -> Category | None:
     return deps.policy.suggest(draft.description)
 
 
+def _may_self_handle(draft: IntakeDraft, category: Category | None, deps: Deps) -> None:
+    if not draft.self_handle:
+        return
+    if draft.reporter.staff_id is None:
+        raise field_error(
+            "self_handle",
+            "self_handle by a citizen",
+            "只有工作人员可以自行处置",
+            "self_handle_staff",
+        )
+    if category is None or category.code not in deps.policy.workflow.self_handle:
+        raise Forbidden(
+            "category not self-handled",
+            code="self_handle_not_allowed",
+            message="该类别的问题不能由监督员自行处置，请按一般流程上报",
+        )
+
+
 async def _place(draft: IntakeDraft, deps: Deps) -> Place | None:
     if draft.location is None:
         if not draft.address.strip():
@@ -110,6 +128,7 @@ async def submit(draft: IntakeDraft, *, deps: Deps) -> IntakeResult:
                 "description", "neither text nor photo", "请描述问题或上传照片", "empty_report"
             )
         category = _category(draft, deps)
+        _may_self_handle(draft, category, deps)
         place = await _place(draft, deps)
     except CityloopError:
         # A retry of a report filed before its category was retired, say: it was filed.
@@ -137,7 +156,8 @@ async def _persist(
     seen = await dedupe.look(draft, category, place, deps, now, departments)
     if seen.report_id is not None:
         return await _replayed(draft, seen.report_id), []
-    if (parent := seen.duplicate_of()) is not None:
+    # Fixed on the spot already: its own case, whatever else is open nearby.
+    if (parent := seen.duplicate_of()) is not None and not draft.self_handle:
         return await _merge(parent, draft, place, deps, seen.ids)
     journal = await _new_case(draft, category, place, deps, now, seen.ids)
     case = journal.case

@@ -62,6 +62,11 @@ class IntakeDraft(BaseModel):
     no_callback: bool = Field(
         False, description="the reporter asked not to be contacted afterwards (不需要回访)"
     )
+    self_handle: bool = Field(
+        False,
+        description="the staff reporter fixes it on the spot (自行处置): filed by the system "
+        "and not dispatched, for their self_handle move; the category must allow it",
+    )
     # The channel's own data, kept on the report. "flags": a list of {code, message,
     # media_id?} the centre sees on the case (ReportOut.flags): doubts about the report.
     extras: dict[str, Any] = Field(default_factory=dict)

@@ -165,6 +165,14 @@ def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     return 2 * _EARTH_MEAN_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
 
 
+def local_metres(geometry: Any, lon0: float, lat0: float) -> Any:
+    """A WGS-84 geometry in metres east and north of (lon0, lat0): an equirectangular view,
+    within a fraction of a percent across a city (areas of grids, widths of walks)."""
+    kx = math.radians(_EARTH_MEAN_RADIUS_M) * math.cos(math.radians(lat0))
+    ky = math.radians(_EARTH_MEAN_RADIUS_M)
+    return shapely.transform(geometry, lambda xy: (xy - (lon0, lat0)) * (kx, ky))
+
+
 class GridRecord(Protocol):
     """What GridIndex needs of a grid: a stored row or a GridShape."""
 

@@ -18,7 +18,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.fields.base import DatabaseDefault
 from tortoise.models import Model
 
-__all__ = ["Together", "dialect", "insert", "loaded", "param", "select"]
+__all__ = ["Together", "dialect", "insert", "loaded", "param", "select", "write"]
 
 MODEL = TypeVar("MODEL", bound=Model)
 
@@ -64,6 +64,12 @@ async def select(model: type[Model], sql: str, values: Sequence[Any] = ()) -> li
     """
     db = connection(model)
     return list(await db.execute_query_dict(_fordialect_of(sql, dialect_of(db)), list(values)))
+
+
+async def write(model: type[Model], sql: str, values: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    """Run an INSERT/UPDATE written with $1, $2, … (and its RETURNING) on the model's current
+    connection; what RETURNING gave, as dicts."""
+    return await select(model, sql, values)
 
 
 def loaded(model: type[MODEL], row: dict[str, Any]) -> MODEL:

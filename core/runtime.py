@@ -7,6 +7,7 @@ hook, so that a handler, a job and a test get the same objects without building 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast
@@ -56,6 +57,9 @@ class Runtime:
     http: aiohttp.ClientSession | None = None  # the shared session, once opened
     redis: ArqRedis | None = None  # when CITYLOOP_REDIS_URL is set, once connected
     queue: JobQueue | None = None  # where committed outbox rows are kicked
+    # Set when the web server starts to shut down: long-lived responses (event streams) end
+    # at once instead of holding the shutdown for its whole timeout.
+    closing: asyncio.Event = field(default_factory=asyncio.Event)
     _services: dict[ServiceKey[Any], Any] = field(default_factory=dict)
     _started: list[Package] = field(default_factory=list)
 

@@ -81,6 +81,10 @@ async def _packages_ctx(app: web.Application) -> AsyncIterator[None]:
         await stop_packages(runtime)
 
 
+async def _closing(app: web.Application) -> None:
+    app[RUNTIME].closing.set()
+
+
 def create_app(settings: Settings) -> web.Application:
     """Build the application for these settings; nothing connects until it starts.
 
@@ -102,6 +106,7 @@ def create_app(settings: Settings) -> web.Application:
     app[CALENDAR] = runtime.calendar
     app[GRIDS] = runtime.grids
     app[STORAGE] = runtime.storage
+    app.on_shutdown.append(_closing)
     app.cleanup_ctx.extend([_db_ctx, _redis_ctx, _http_ctx, _jobs_ctx, _grids_ctx, _packages_ctx])
     app.router.add_routes(health.routes)
     for table in route_tables(settings):

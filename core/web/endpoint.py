@@ -66,7 +66,10 @@ class EndpointSpec:
     replay: bool = False  # an idempotent replay answers 200 with the first answer's body
     produces: tuple[str, ...] = ()  # success media types besides JSON (exports, pages, images)
     error_media: str = "application/json"  # pages answer their errors as pages
-    form: dict[str, Any] | None = None  # a multipart body's parts (default: one `file`)
+    # A multipart body's parts (default: one `file`). With `body` too, the route also takes
+    # the body as a form with files beside it: a multipart request reaches the handler
+    # unparsed (it reads the parts), a JSON one parsed as `body`.
+    form: dict[str, Any] | None = None
     before_password_change: bool = False  # open to a one-time password (me, logout, change)
 
 
@@ -264,9 +267,10 @@ def endpoint(
                 )
             if principal is not None:
                 request[PRINCIPAL] = principal
+            as_form = spec.form is not None and request.content_type == "multipart/form-data"
             call = Call(
                 principal,
-                await _parse_body(request, spec.body) if spec.body else None,
+                await _parse_body(request, spec.body) if spec.body and not as_form else None,
                 _parse_query(request, spec.query) if spec.query else None,
             )
             result = await handler(request, call)

@@ -149,6 +149,8 @@ def _operation(
             "required": True,
             "content": {spec.content: {"schema": _schema_ref(spec.body, components)}},
         }
+        if spec.form is not None:  # the same body as a form, with files beside it
+            op["requestBody"]["content"]["multipart/form-data"] = {"schema": spec.form}
     elif spec.content == "multipart/form-data":
         form = spec.form or _UPLOAD
         op["requestBody"] = {"required": True, "content": {spec.content: {"schema": form}}}

@@ -1,0 +1,105 @@
+"""The field app's jobs: staff notices of the case core become messages in their people's
+feeds (notify.staff); each batch of new messages wakes the streams and goes out through the
+vendor transports (grid_app.push); old messages and sync answers are purged."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from tortoise import timezone
+
+from cases import StaffNotice, case_view, deps_of, task_of
+from channels.grid_app import messages, push
+from channels.grid_app.const import KEEP_DAYS, PURGE_JOB, PUSH_JOB, STAFF_NOTICE
+from channels.grid_app.deps import field_of
+from channels.grid_app.models import Device, PushMessage, SyncItem
+from core.auth.const import Role
+from core.auth.models import Staff
+from core.errors import NotFound
+from core.jobs import outbox
+from core.jobs.registry import JobContext, PeriodicContext, job, periodic
+
+log = logging.getLogger(__name__)
+
+
+async def recipients(notice: StaffNotice) -> list[int]:
+    """Who carries this notice on a phone: the task's inspector, the department's handlers.
+    The centre's notices are for its desks (the centre's own lists), not a phone."""
+    if notice.audience == "inspector" and notice.inspector_id is not None:
+        found = await Staff.filter(id=notice.inspector_id, is_active=True).values_list(
+            "id", flat=True
+        )
+        return [int(str(i)) for i in found]
+    if notice.audience == "department" and notice.department_id is not None:
+        rows = await Staff.filter(department_id=notice.department_id, is_active=True).values(
+            "id", "roles"
+        )
+        return sorted(int(r["id"]) for r in rows if Role.HANDLER.value in (r["roles"] or []))
+    return []
+
+
+@job(STAFF_NOTICE)
+async def notify_staff(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """One notice: a message in each recipient's feed, then one push of them all."""
+    notice = StaffNotice.model_validate(payload)
+    people = await recipients(notice)
+    if not people:
+        return
+    try:
+        case = await case_view(notice.case_id, viewer=None, deps=deps_of(ctx))
+    except NotFound:
+        return  # the case is gone (a test database, a purge): nothing to tell
+    task = await task_of(notice.task_id) if notice.task_id is not None else None
+    title = messages.title_of(notice)
+    text = messages.text_of(notice, case, task_deadline=task.deadline_at if task else None)
+    ids = []
+    for staff_id in people:
+        # Keyed by the notice's row: a rerun after a crash writes none twice.
+        message, _ = await PushMessage.get_or_create(
+            key=f"{ctx.outbox_id}:{staff_id}",
+            defaults={
+                "staff_id": staff_id,
+                "kind": messages.kind_of(notice),
+                "case_id": notice.case_id,
+                "task_id": notice.task_id,
+                "title": title,
+                "text": text,
+            },
+        )
+        ids.append(message.id)
+    row = await outbox.add(PUSH_JOB, {"message_ids": ids})
+    ctx.kick_after_commit(outbox.kickable(row))
+
+
+@job(PUSH_JOB)
+async def deliver(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Committed messages: wake their people's streams, then each vendor device gets them."""
+    deps = field_of(ctx.runtime)
+    rows = await PushMessage.filter(id__in=list(payload.get("message_ids", []))).order_by("id")
+    await push.announce(ctx.runtime, deps.hub, (m.staff_id for m in rows))
+    transports = deps.hub.transports
+    if not transports or not rows:
+        return
+    devices = await Device.filter(
+        staff_id__in=sorted({m.staff_id for m in rows}),
+        transport__in=sorted(transports),
+        push_token__not_isnull=True,
+    )
+    for m in rows:
+        out = push.message_out(m)
+        for d in devices:
+            if d.staff_id == m.staff_id and d.push_token:
+                ref = push.DeviceRef(d.id, d.staff_id, d.platform, d.push_token)
+                await transports[d.transport].send(ctx, ref, out)
+
+
+@periodic(PURGE_JOB, every_s=6 * 3600)
+async def purge(ctx: PeriodicContext) -> None:
+    """Forget push messages and sync answers older than a phone could still ask about."""
+    before = timezone.now() - dt.timedelta(days=KEEP_DAYS)
+    gone = await PushMessage.filter(created_at__lt=before).delete()
+    answers = await SyncItem.filter(created_at__lt=before).delete()
+    if gone or answers:
+        log.info("grid_app purge: %d push messages, %d sync answers", gone, answers)
