@@ -39,7 +39,9 @@ def text_of(notice: StaffNotice, case: CaseView, *, task_deadline: dt.datetime |
     """The line: which case, where, and by when."""
     number = case.number or f"#{case.id}"
     what = case.category_name or "案件"
-    where = f"（{case.address}）" if case.address else ""
+    # Where it is, as the centre wrote it; else the reporter's first words of it.
+    place = case.address or case.description[:20]
+    where = f"（{place}）" if place else ""
     head = f"{number} {what}{where}"
     if notice.task_id is not None:
         return f"{head}：请于 {_when(task_deadline)} 前到现场完成"[:300]

@@ -53,14 +53,19 @@ async def _task_check(item: TaskResultItem, who: Principal) -> tuple[int, Action
             code="task_done",
             message="该任务已由他人完成，结果未提交",
         )
-    if task.inspector_id is not None and task.inspector_id != who.id:
+    mine = task.inspector_id == who.id
+    if not mine and task.grid_id not in who.grid_ids:
+        raise Forbidden(
+            f"task {task.id} is neither staff {who.id}'s nor of their grids",
+            code="not_your_task",
+            message="这不是您所负责网格的任务",
+        )
+    if task.inspector_id is not None and not mine:
         raise Conflict(
             f"task {task.id} is with staff {task.inspector_id}",
             code="task_reassigned",
             message="该任务已改派给其他监督员，结果未提交",
         )
-    if task.inspector_id is None and task.grid_id not in who.grid_ids:
-        raise Forbidden("not the grid's task", code="not_your_task", message="这不是您的任务")
     return task.case_id, Action.VERIFY_RESULT if task.kind == "verify" else Action.CHECK_RESULT
 
 

@@ -45,6 +45,7 @@ async def test_the_case_number_follows_the_citys_format(city_with: MakeCity) -> 
         ({"case_number": "{date:%Y%m%d}"}, "workflow.case_number"),  # no {id}: not unique
         ({"case_number": "{id}{street}"}, "workflow.case_number"),
         ({"told_reporter": ["close", "applaud"]}, "workflow.told_reporter"),
+        ({"self_handle": ["非法小广告", "飞碟降落"]}, "workflow.self_handle: '飞碟降落'"),
     ],
 )
 def test_a_bad_workflow_hook_stops_the_start(

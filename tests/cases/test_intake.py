@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
+from cases import IntakeDraft, Location, Reporter, Source, deps_of, submit
 from cases.models import Case, CaseEvent, Report
+from core.errors import Forbidden, ValidationFailed
 from core.jobs.models import OutboxItem
 from tests.cases.helpers import City, actions
 
@@ -101,3 +105,41 @@ async def test_a_citizens_urgency_is_ignored_and_an_agents_is_kept(city: City) -
     status, out = await city.report(agent, await city.point(4), "市民来电：井盖丢了", urgency="A")
     assert status == 201, out
     assert (out["case"]["source"], out["case"]["urgency"]) == ("hotline", "A")
+
+
+async def test_self_handled_reports_are_staffs_and_of_allowed_categories(city: City) -> None:
+    deps = deps_of(city.client.app)
+    where = Location(**await city.point(1))
+    base = {"source": Source.GRID_APP, "location": where, "self_handle": True}
+    await city.citizen()
+    citizen = IntakeDraft(
+        **base,
+        idempotency_key="sh-1",
+        reporter=Reporter(citizen_id=await city.citizen_id()),
+        description="小广告",
+    )
+    with pytest.raises(ValidationFailed) as refused:
+        await submit(citizen, deps=deps)
+    assert refused.value.code == "self_handle_staff"
+    parked = IntakeDraft(
+        **base,
+        idempotency_key="sh-2",
+        reporter=Reporter(staff_id=await city.staff_id("inspector1")),
+        category_code="E09009",  # 机动车乱停放: not the inspector's to fix
+        description="违停",
+    )
+    with pytest.raises(Forbidden) as forbidden:
+        await submit(parked, deps=deps)
+    assert forbidden.value.code == "self_handle_not_allowed"
+    # Filed by the system and never dispatched, next to an open case of the same place.
+    open_one = await city.dispatched(1, "路边有垃圾")
+    fixed = IntakeDraft(
+        **base,
+        idempotency_key="sh-3",
+        reporter=Reporter(staff_id=await city.staff_id("inspector1")),
+        description="路边有垃圾，已捡拾",
+    )
+    result = await submit(fixed, deps=deps)
+    assert result.created and not result.merged and result.case.id != open_one["id"]
+    assert (result.case.status.value, result.case.department_id) == ("registered", None)
+    assert await actions(result.case.id) == ["report", "register"]

@@ -31,6 +31,7 @@ def test_readme_profiles_validate() -> None:
     policy = load_policy(CityProfile.model_validate(merged))
     assert policy.workflow.case_number == "{city}{date:%Y%m%d}{id:06d}"
     assert policy.workflow.verify_sources  # the first [workflow] block's keys are kept too
+    assert policy.workflow.self_handle == {"E07001", "E06010"}  # 小类 names become codes
     parking = policy.for_category("E09009")
     assert parking.department == "JJ" and parking.reviewed
     assert Source.VIDEO in parking.auto_dispatch

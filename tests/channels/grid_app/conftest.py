@@ -33,13 +33,17 @@ def _dms(value: float) -> tuple[Fraction, Fraction, Fraction]:
 
 
 def exif_jpeg(
+    point: dict[str, float] | None = None,
     *,
     lon: float | None = None,
     lat: float | None = None,
     taken: dt.datetime | None = None,
     colour: tuple[int, int, int] = (120, 90, 60),
 ) -> bytes:
-    """A phone's JPEG: GPS where given, DateTimeOriginal (with its offset) where given."""
+    """A phone's JPEG: GPS where given (a point, or lon and lat), DateTimeOriginal (with its
+    offset) where given."""
+    if point is not None:
+        lon, lat = point["lon"], point["lat"]
     image = Image.new("RGB", (64, 48), colour)
     exif = Image.Exif()
     exif[ExifTags.Base.Make] = "FieldPhone"

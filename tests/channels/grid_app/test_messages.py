@@ -1,0 +1,54 @@
+"""What a phone shows of a staff notice: a title and one line naming the case, where it is and
+by when."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from cases import Action, CaseView, StaffNotice
+from channels.grid_app.messages import kind_of, text_of, title_of
+
+DEADLINE = dt.datetime(2026, 12, 9, 9, 30, tzinfo=dt.UTC)  # 17:30 in Beijing
+
+
+def _case(address: str = "解放路 12 号", description: str = "门口垃圾堆放") -> CaseView:
+    return CaseView(
+        id=7,
+        number="2026120800000007",
+        status="dispatched",
+        status_name="处置中",
+        category_name="暴露垃圾",
+        description=description,
+        address=address,
+        deadline_at=DEADLINE,
+        light="green",
+        created_at=DEADLINE - dt.timedelta(hours=8),
+        closed_at=None,
+        timeline=[],
+        photos=[],
+    )
+
+
+def _notice(action: Action, **extra: object) -> StaffNotice:
+    return StaffNotice(case_id=7, event_id=3, action=action, audience="department", **extra)
+
+
+def test_each_kind_of_news_has_its_title_and_line() -> None:
+    urge = _notice(Action.URGE)
+    assert (kind_of(urge), title_of(urge)) == ("urge", "督办")
+    assert text_of(urge, _case(), task_deadline=None) == (
+        "2026120800000007 暴露垃圾（解放路 12 号） 被督办，请于 12-09 17:30 前处置完毕"
+    )
+    rework = _notice(Action.REWORK)
+    assert title_of(rework) == "返工"
+    assert "核查未通过，需返工" in text_of(rework, _case(), task_deadline=None)
+    task = StaffNotice(
+        case_id=7, event_id=3, action=Action.CHECK, audience="inspector", inspector_id=4, task_id=9
+    )
+    assert (kind_of(task), title_of(task)) == ("task", "新核查任务")
+    assert text_of(task, _case(), task_deadline=DEADLINE).endswith("请于 12-09 17:30 前到现场完成")
+
+
+def test_a_case_without_an_address_is_named_by_its_words() -> None:
+    line = text_of(_notice(Action.DISPATCH), _case(address=""), task_deadline=None)
+    assert line == "2026120800000007 暴露垃圾（门口垃圾堆放），处置期限 12-09 17:30"
