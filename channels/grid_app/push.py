@@ -94,10 +94,6 @@ class PushHub:
             for event in self._waiting.get(staff_id, ()):
                 event.set()
 
-    def streams(self) -> int:
-        """How many streams are open here."""
-        return sum(len(v) for v in self._waiting.values())
-
 
 def channel(runtime: Runtime) -> str:
     """The Redis channel of this deployment's wake-ups."""

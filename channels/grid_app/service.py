@@ -17,10 +17,12 @@ from channels.grid_app.schemas import (
     WorkQuery,
 )
 from core.auth.const import Role
-from core.auth.scope import CITYWIDE
 from core.auth.service import Principal
 from core.errors import Forbidden, NotFound, ValidationFailed
 
+# Who reads anyone's track and coverage: the centre's supervisors (a staff member's position
+# is personal data: not the hotline's, not other inspectors').
+CENTRE = frozenset({Role.ADMIN, Role.ACCEPTOR, Role.SHIFT_LEAD, Role.DISPATCHER})
 # The handler's phone lists what is theirs to do: being handled and parked.
 _HANDLER_STATUSES = ["dispatched", "suspended"]
 
@@ -53,7 +55,7 @@ def track_owner(who: Principal, staff_id: int | None) -> int:
     """Whose track a caller may read: their own; anyone's for the centre."""
     if staff_id is None or staff_id == who.id:
         return who.id
-    if not who.has_any(CITYWIDE):
+    if not who.has_any(CENTRE):
         raise Forbidden(
             f"staff {who.id} reading {staff_id}'s track",
             code="not_your_track",
@@ -65,7 +67,7 @@ def track_owner(who: Principal, staff_id: int | None) -> int:
 def coverage_grids(who: Principal, grid_id: int | None) -> list[int]:
     """The grids a caller asks the coverage of: the one named, or their own."""
     if grid_id is not None:
-        if not who.has_any(CITYWIDE) and grid_id not in who.grid_ids:
+        if not who.has_any(CENTRE) and grid_id not in who.grid_ids:
             raise Forbidden("not the caller's grid", code="not_your_grid", message="这不是您的网格")
         return [grid_id]
     if who.grid_ids:

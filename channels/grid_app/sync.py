@@ -10,6 +10,7 @@ import logging
 from typing import Any, Final
 
 from pydantic import TypeAdapter, ValidationError
+from tortoise.transactions import in_transaction
 
 from cases import deps_of
 from channels.grid_app import duty, ledger, reports, results, track
@@ -124,10 +125,22 @@ async def _do(
             stored = await track.store(who.id, item.points, now=now)
             answer = _done(item, stored=stored.stored, duplicates=stored.duplicates)
         case DutyItem():
-            at = min(item.at or now, now)  # a phone's clock ahead of ours: now
+            return await _duty(item, who, now)
+    await ledger.keep(who.id, answer)
+    return answer
+
+
+async def _duty(item: DutyItem, who: Principal, now: dt.datetime) -> ItemAnswer:
+    """上岗/下岗 with its ledger entry in one transaction: a replayed 下岗 is not "off duty"."""
+    at = min(item.at or now, now)  # a phone's clock ahead of ours: now
+    try:
+        async with in_transaction():
+            row = await ledger.claim(who.id, item.id, item.kind.value)
             state = await duty.toggle(who.id, on=item.on, where=item.location, at=at)
             answer = _done(item, status="on_duty" if state.on_duty else "off_duty")
-    await ledger.keep(who.id, answer)
+            await ledger.settle(row, answer)
+    except ledger.Replayed:
+        return await ledger.replayed(who.id, item.id) or _done(item, status="busy")
     return answer
 
 

@@ -37,7 +37,6 @@ from channels.grid_app.schemas import (
     WorkQuery,
 )
 from core.auth.const import Role
-from core.auth.scope import CITYWIDE
 from core.errors import BadRequest, PayloadTooLarge, ValidationFailed
 from core.media.images import ensure_size
 from core.types import BIGID_ROUTE
@@ -178,7 +177,7 @@ async def upload_track(request: web.Request, call: Call) -> TrackAnswer:
 
 @routes.get(f"{BASE}/track")
 @endpoint(
-    roles=CITYWIDE | FIELD_ROLES,
+    roles=service.CENTRE | FIELD_ROLES,
     summary="某人某日的轨迹（标出信号中断、异常跳点、低精度点）",
     query=TrackQuery,
     response=TrackOut,
@@ -194,7 +193,7 @@ async def read_track(request: web.Request, call: Call) -> TrackOut:
 
 @routes.get(f"{BASE}/coverage")
 @endpoint(
-    roles=CITYWIDE | {Role.INSPECTOR},
+    roles=service.CENTRE | {Role.INSPECTOR},
     summary="网格巡查覆盖率（某日轨迹覆盖网格面积的比例）",
     query=CoverageQuery,
     response=CoverageOut,
@@ -204,9 +203,9 @@ async def read_track(request: web.Request, call: Call) -> TrackOut:
 async def grid_coverage(request: web.Request, call: Call) -> CoverageOut:
     """How much of each grid its inspectors walked on a day."""
     q, who = call.query(CoverageQuery), call.who
-    staff = (
-        service.track_owner(who, q.staff_id) if q.staff_id or not who.has_any(CITYWIDE) else None
-    )
+    # An inspector sees their own walks; the centre everyone's, or one inspector's.
+    mine = q.staff_id is not None or not who.has_any(service.CENTRE)
+    staff = service.track_owner(who, q.staff_id) if mine else None
     return await coverage.coverage(
         day=q.date,
         grid_ids=service.coverage_grids(who, q.grid_id),

@@ -46,3 +46,11 @@ async def test_offline_duty_keeps_the_phones_times_in_order(inspector: Phone) ->
     shift = await DutyShift.get()
     assert abs((shift.started_at - start).total_seconds()) < 1
     assert shift.ended_at is not None and abs((shift.ended_at - end).total_seconds()) < 1
+
+
+async def test_a_replayed_check_out_is_answered_as_before(inspector: Phone) -> None:
+    on, off = item("duty", on=True), item("duty", on=False)
+    first = (await inspector.sync([on, off]))[1]["items"]
+    again = (await inspector.sync([off]))[1]["items"]
+    assert [a["status"] for a in first] == ["on_duty", "off_duty"]
+    assert (again[0]["outcome"], again[0]["status"]) == ("already", "off_duty")

@@ -100,6 +100,9 @@ async def test_only_ones_own_track_and_the_centre_reads_anyones(inspector: Phone
         "/api/v1/field/track", date=day, staff_id=mine
     )
     assert status == 200 and len(theirs["points"]) == 10
+    # A staff member's whereabouts are not the hotline's to read.
+    status, err = await Phone(city, "agent").get("/api/v1/field/track", date=day, staff_id=mine)
+    assert (status, err["code"]) == (403, "role_forbidden")
 
 
 async def test_bad_points_are_refused_and_nothing_is_kept(inspector: Phone) -> None:
