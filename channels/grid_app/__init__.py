@@ -55,7 +55,7 @@ async def _cleanup(runtime: Runtime) -> None:
 PACKAGE = Package(
     name=NAME,
     title="城管通（监督员、处置人员的手机端：上报、任务、轨迹、离线同步、推送）",
-    routes=("channels.grid_app.views",),
+    routes=("channels.grid_app.handlers", "channels.grid_app.views"),
     jobs=("channels.grid_app.jobs",),
     models=("channels.grid_app.models",),
     requires=("cases", "channels"),
