@@ -7,7 +7,6 @@ import json
 from typing import Final
 
 from aiohttp import BodyPartReader, web
-from aiohttp.http_exceptions import HttpProcessingError
 from pydantic import ValidationError
 
 from channels.grid_app import sync
@@ -16,14 +15,13 @@ from channels.grid_app.photos import Uploads, store_parts
 from channels.grid_app.schemas import SyncIn, SyncOut
 from core.auth.const import Role
 from core.errors import BadRequest, PayloadTooLarge, ValidationFailed
-from core.media.images import ensure_size
-from core.web.body import MAX_JSON_BODY
+from core.media.images import too_large
+from core.web.body import MAX_JSON_BODY, read_multipart, read_part
 from core.web.endpoint import Call, endpoint, refuse_controls, validation_error
 from core.web.keys import RUNTIME
 
 routes = web.RouteTableDef()
 FIELD_ROLES: Final = frozenset({Role.INSPECTOR, Role.HANDLER})
-_CHUNK: Final = 64 * 1024
 _BATCH_PART: Final = "batch"
 # The form of a sync with its photos: the batch (JSON text) and any number of photo parts.
 _SYNC_FORM: Final = {
@@ -70,14 +68,7 @@ async def sync_queue(request: web.Request, call: Call) -> SyncOut:
 
 
 async def _read_form(request: web.Request, deps: FieldDeps) -> tuple[SyncIn, dict[str, bytes]]:
-    try:
-        return await _parts(request, deps)
-    except (ValueError, HttpProcessingError) as err:  # a broken body, a bad part header
-        raise BadRequest(
-            f"malformed multipart ({type(err).__name__})",
-            code="malformed_multipart",
-            message="上传内容格式不正确",
-        ) from None
+    return await read_multipart(lambda: _parts(request, deps))
 
 
 async def _parts(request: web.Request, deps: FieldDeps) -> tuple[SyncIn, dict[str, bytes]]:
@@ -89,7 +80,7 @@ async def _parts(request: web.Request, deps: FieldDeps) -> tuple[SyncIn, dict[st
         if not isinstance(part, BodyPartReader) or not part.name:
             raise BadRequest("unnamed part", code="unknown_part", message="每个部分都需要名称")
         if part.name == _BATCH_PART:
-            batch = _batch(await _read(part, MAX_JSON_BODY))
+            batch = _batch(await read_part(part, MAX_JSON_BODY))
             continue
         if len(photos) >= deps.config.sync_max_photos:
             raise PayloadTooLarge(
@@ -99,20 +90,11 @@ async def _parts(request: web.Request, deps: FieldDeps) -> tuple[SyncIn, dict[st
             )
         if part.name in photos:
             raise BadRequest("a part twice", code="duplicate_part", message="照片名称重复")
-        photos[part.name] = await _read(part, settings.upload_max_bytes)
+        limit = settings.upload_max_bytes
+        photos[part.name] = await read_part(part, limit, message=too_large(limit))
     if batch is None:
         raise BadRequest("no batch part", code="batch_missing", message="缺少 batch 部分")
     return batch, photos
-
-
-async def _read(part: BodyPartReader, limit: int) -> bytes:
-    chunks, size = [], 0
-    # client_max_size does not bound streamed multipart reads: count as we go.
-    while chunk := await part.read_chunk(_CHUNK):
-        size += len(chunk)
-        ensure_size(size, max_bytes=limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _batch(raw: bytes) -> SyncIn:

@@ -6,11 +6,12 @@ import json
 from typing import Any, Final
 
 from aiohttp import BodyPartReader, MultipartReader
-from aiohttp.http_exceptions import HttpProcessingError
 from pydantic import ValidationError
 
 from channels.wechat_mp.schemas import MpReportIn
-from core.errors import BadRequest, PayloadTooLarge
+from core.errors import BadRequest
+from core.media.images import too_large
+from core.web.body import read_multipart, read_part
 from core.web.endpoint import validation_error
 
 MAX_PHOTOS: Final = 9
@@ -39,15 +40,7 @@ def require_multipart(content_type: str) -> None:
 
 async def read_form(reader: MultipartReader, *, max_bytes: int) -> tuple[MpReportIn, list[bytes]]:
     """The `report` part as MpReportIn and the `file` parts' bytes."""
-    try:
-        return await _parts(reader, max_bytes)
-    except (ValueError, HttpProcessingError) as err:  # a broken body, a bad part header
-        # Not the error's text: it holds the raw header bytes, which must not reach a log.
-        raise BadRequest(
-            f"malformed multipart ({type(err).__name__})",
-            code="malformed_multipart",
-            message="上传内容格式不正确",
-        ) from None
+    return await read_multipart(lambda: _parts(reader, max_bytes))
 
 
 async def _parts(reader: MultipartReader, max_bytes: int) -> tuple[MpReportIn, list[bytes]]:
@@ -57,9 +50,9 @@ async def _parts(reader: MultipartReader, max_bytes: int) -> tuple[MpReportIn, l
         if not isinstance(part, BodyPartReader):
             raise BadRequest("nested multipart", code="unknown_part", message="不支持的表单内容")
         if part.name == "report" and report is None:
-            report = _report(await _read(part, MAX_REPORT_PART))
+            report = _report(await read_part(part, MAX_REPORT_PART))
         elif part.name == "file" and len(photos) < MAX_PHOTOS:
-            photos.append(await _read(part, max_bytes))
+            photos.append(await read_part(part, max_bytes, message=too_large(max_bytes)))
         else:
             raise BadRequest(
                 f"unexpected part {str(part.name)[:40]!r}",
@@ -69,16 +62,6 @@ async def _parts(reader: MultipartReader, max_bytes: int) -> tuple[MpReportIn, l
     if report is None:
         raise BadRequest("no report part", code="report_missing", message="缺少 report 字段")
     return report, photos
-
-
-async def _read(part: BodyPartReader, limit: int) -> bytes:
-    chunks, size = [], 0
-    while chunk := await part.read_chunk(_CHUNK):
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"part over {limit} bytes", message="上传内容过大")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _report(raw: bytes) -> MpReportIn:

@@ -110,13 +110,17 @@ class _Metadata(NamedTuple):
     taken_at: datetime | None
 
 
+def too_large(max_bytes: int) -> str:
+    """What a person is told of a photo over the upload limit."""
+    return f"文件过大，单张图片不能超过 {round(max_bytes / 1_048_576, 1):g} MB"
+
+
 def ensure_size(size: int, *, max_bytes: int) -> None:
     """Raise PayloadTooLarge when an upload of size bytes is over max_bytes."""
     if size > max_bytes:
-        limit_mb = f"{round(max_bytes / 1_048_576, 1):g}"
         raise PayloadTooLarge(
             f"upload of {size} bytes is over the limit of {max_bytes}",
-            message=f"文件过大，单张图片不能超过 {limit_mb} MB",
+            message=too_large(max_bytes),
             extra={"max_bytes": max_bytes},
         )
 

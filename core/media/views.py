@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 from aiohttp import BodyPartReader, web
-from aiohttp.http_exceptions import HttpProcessingError
 
 from core.auth.scope import CITYWIDE
 from core.auth.service import Principal
 from core.errors import BadRequest, NotFound
 from core.media import service
 from core.media.access import may_see
-from core.media.images import ALLOWED_MIME_TYPES, ensure_size
+from core.media.images import ALLOWED_MIME_TYPES, too_large
 from core.media.models import MediaObject
 from core.media.schemas import MediaOut
 from core.types import ID_ROUTE
+from core.web.body import read_multipart, read_part
 from core.web.endpoint import ANY_STAFF, PUBLIC, Call, endpoint
 from core.web.keys import RUNTIME, SETTINGS, STORAGE
 
 routes = web.RouteTableDef()
 UPLOADERS = ANY_STAFF | {"citizen"}
-_CHUNK = 64 * 1024
 
 
 def sees_evidence(who: Principal, media: MediaObject) -> bool:
@@ -56,15 +55,7 @@ async def _read_file_part(request: web.Request, max_bytes: int) -> bytes:
             code="multipart_required",
             message="请以 multipart/form-data 上传，文件字段名为 file",
         )
-    try:
-        return await _file_part(request, max_bytes)
-    except (ValueError, HttpProcessingError) as err:  # a broken body, a bad part header
-        # Not the error's text: it holds the raw header bytes, which must not reach a log.
-        raise BadRequest(
-            f"malformed multipart ({type(err).__name__})",
-            code="malformed_multipart",
-            message="上传内容格式不正确",
-        ) from None
+    return await read_multipart(lambda: _file_part(request, max_bytes))
 
 
 async def _file_part(request: web.Request, max_bytes: int) -> bytes:
@@ -77,13 +68,7 @@ async def _file_part(request: web.Request, max_bytes: int) -> bytes:
             raise BadRequest(
                 "unexpected part", code="unknown_part", message="只接受一个文件字段 file"
             )
-        chunks, size = [], 0
-        # client_max_size does not bound streamed multipart reads: count as we go.
-        while chunk := await part.read_chunk(_CHUNK):
-            size += len(chunk)
-            ensure_size(size, max_bytes=max_bytes)
-            chunks.append(chunk)
-        found = b"".join(chunks)
+        found = await read_part(part, max_bytes, message=too_large(max_bytes))
     if found is None:
         raise BadRequest("no 'file' part", code="file_missing", message="缺少文件字段 file")
     return found
