@@ -7,8 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from cases.models import Case, CaseAttachment, CaseEvent
+from core.org.models import Grid
+from core.org.service import assign_inspector
 from tests.cases.conftest import MakeCity, city_with
-from tests.cases.helpers import City
+from tests.cases.helpers import City, add_staff
 from tests.channels.grid_app.conftest import Phone, exif_jpeg, item, now
 
 __all__ = ["city_with"]
@@ -82,13 +84,18 @@ async def test_a_replayed_self_handle_is_one_case(inspector: Phone) -> None:
 async def test_only_the_reporting_inspector_self_handles(inspector: Phone) -> None:
     city = inspector.city
     answer = await _fixed(inspector)
-    # The core's own route, by another inspector of the city, on a case filed for it.
-    other = await city.login("inspector2")
     cid = answer["case_id"]
-    await Case.filter(id=cid).update(status="registered")
-    photo = await Phone(city, "inspector2").upload()
+    await Case.filter(id=cid).update(status="registered")  # as if not yet 自行处置'd
+    # Another inspector of the same grid sees the case, and may not do it for them.
+    await add_staff(city, "inspector1b", ["inspector"], None)
+    grid = (await Case.get(id=cid)).grid_id
+    code = (await Grid.get(id=grid)).code
+    await assign_inspector(staff_id=await city.staff_id("inspector1b"), grid_codes=[code])
+    photo = await Phone(city, "inspector1b").upload()
     r = await city.client.post(
-        f"/api/v1/cases/{cid}/self-handle", json={"attachments": [photo]}, headers=other
+        f"/api/v1/cases/{cid}/self-handle",
+        json={"attachments": [photo]},
+        headers=await city.login("inspector1b"),
     )
-    assert r.status in (403, 404)
+    assert (r.status, (await r.json())["code"]) == (403, "not_your_report")
     assert (await Case.get(id=cid)).status.value == "registered"
