@@ -25,6 +25,11 @@ from PIL import Image
 from shapely.geometry import Point, shape
 
 REPO = Path(__file__).resolve().parents[1]
+# The repository ahead of bench/ on the path: the project's packages are imported by name (the
+# package registry imports every one), and bench/vision.py would otherwise be taken for the
+# `vision` package by every benchmark run from this folder.
+if sys.path[:1] != [str(REPO)]:
+    sys.path.insert(0, str(REPO))
 SPACING_M = 21.0  # lattice step, just over the 20 m merge radius: a point's first use is new
 M_PER_DEG = 111_320.0
 UPLOADS_PER_INSPECTOR = 4

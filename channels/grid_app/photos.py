@@ -44,6 +44,8 @@ def _refused(code: str, message: str) -> ValidationFailed:
 async def resolve(refs: Sequence[int | str], *, uploads: Uploads, staff_id: int) -> list[int]:
     """Upload ids of an item's photos: ids must be the caller's own uploads, names parts of
     this request."""
+    if not refs:
+        return []
     ids: list[int] = []
     for ref in refs:
         if isinstance(ref, str):
@@ -69,5 +71,7 @@ async def resolve(refs: Sequence[int | str], *, uploads: Uploads, staff_id: int)
 
 async def media_of(ids: Sequence[int]) -> list[MediaObject]:
     """The upload rows, in the order given."""
+    if not ids:
+        return []
     found = {m.id: m for m in await MediaObject.filter(id__in=list(ids))}
     return [found[i] for i in ids if i in found]

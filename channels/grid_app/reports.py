@@ -45,6 +45,8 @@ async def doubts(
     now: dt.datetime,
 ) -> list[Doubt]:
     """Every doubt about the report's photos (none at all: the report has no photo)."""
+    if not photo_ids:
+        return []
     point = to_wgs84(item.location.lon, item.location.lat, item.location.crs)
     grids = await grid_shapes(who.grid_ids) if who.grid_ids else []
     when = reported_at(item, now, config.clock_skew_s)
