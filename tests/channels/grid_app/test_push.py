@@ -13,6 +13,7 @@ import pytest
 from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestServer
 
+from channels.grid_app import push
 from channels.grid_app.config import GridAppConfig
 from channels.grid_app.models import PushMessage
 from channels.grid_app.push import DeviceRef
@@ -21,10 +22,11 @@ from core.config import Settings
 from core.demo import seed_demo
 from core.jobs.registry import JobContext
 from core.web import create_app
-from core.web.keys import GRIDS
+from core.web.keys import GRIDS, RUNTIME
 from tests.cases.helpers import City
 from tests.channels.grid_app.conftest import Phone
 from tests.channels.wechat_oa.conftest import run_due_jobs
+from tests.conftest import REDIS_URL
 
 
 async def _events(response: ClientResponse, count: int, *, within_s: float = 5.0) -> list[Any]:
@@ -202,3 +204,27 @@ async def test_a_vendor_transport_gets_each_message_for_each_device(
     await run_due_jobs(client)
     assert [(s["token"], s["title"]) for s in SENT] == [("tok-123", "新派遣案件")]
     assert await PushMessage.all().count() == 1
+
+
+async def test_a_wake_up_from_another_process_reaches_the_stream_at_once(handler: Phone) -> None:
+    """A worker process writes the message and publishes its wake-up on Redis; this web
+    process's stream sends it long before its next look at the feed (15 s)."""
+    if REDIS_URL is None:
+        pytest.skip("the wake-up between processes is Redis's: set CITYLOOP_TEST_REDIS_URL")
+    import redis.asyncio as aioredis
+
+    city = handler.city
+    stream = await _open(handler)
+    await _events(stream, 1)  # ready
+    staff = await city.staff_id("handler_hw")
+    message = await PushMessage.create(
+        staff_id=staff, key="other-process:1", kind="urge", title="督办", text="另一进程写入"
+    )
+    other = aioredis.from_url(REDIS_URL)
+    try:
+        await other.publish(push.channel(city.client.app[RUNTIME]), str(staff))
+    finally:
+        await other.aclose()
+    (got,) = await _events(stream, 1, within_s=3.0)
+    assert int(got["id"]) == message.id
+    stream.close()
