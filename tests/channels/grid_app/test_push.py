@@ -211,7 +211,7 @@ async def test_a_wake_up_from_another_process_reaches_the_stream_at_once(handler
     process's stream sends it long before its next look at the feed (15 s)."""
     if REDIS_URL is None:
         pytest.skip("the wake-up between processes is Redis's: set CITYLOOP_TEST_REDIS_URL")
-    import redis.asyncio as aioredis
+    from redis.asyncio import Redis
 
     city = handler.city
     stream = await _open(handler)
@@ -220,7 +220,7 @@ async def test_a_wake_up_from_another_process_reaches_the_stream_at_once(handler
     message = await PushMessage.create(
         staff_id=staff, key="other-process:1", kind="urge", title="督办", text="另一进程写入"
     )
-    other = aioredis.from_url(REDIS_URL)
+    other = Redis.from_url(REDIS_URL)
     try:
         await other.publish(push.channel(city.client.app[RUNTIME]), str(staff))
     finally:
