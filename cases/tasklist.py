@@ -30,10 +30,12 @@ _ACTION_OF: Final = {TaskKind.VERIFY: "verify", TaskKind.CHECK: "check"}
 
 
 def _visible(who: Principal) -> Q:
-    """The centre sees every task; an inspector those of their grids and those given to them."""
+    """The centre sees every task; an inspector those given to them and their grids' tasks
+    given to nobody yet (a colleague's are the colleague's to do)."""
     if who.has_any(CITYWIDE):
         return Q()
-    return Q(grid_id__in=sorted(who.grid_ids) or [-1]) | Q(inspector_id=who.id)
+    unassigned = Q(inspector_id=None, grid_id__in=sorted(who.grid_ids) or [-1])
+    return Q(inspector_id=who.id) | unassigned
 
 
 async def page(who: Principal, q: TaskQuery, deps: Deps) -> TaskList:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from cases.const import TaskKind, TaskStatus
 from cases.models import Case, InspectorTask
 from core.auth.service import Principal
-from core.errors import Forbidden, ValidationFailed
+from core.errors import Conflict, Forbidden, ValidationFailed
 from core.org.models import GridAssignment
 from core.timeutil import utc
 
@@ -67,7 +67,8 @@ async def finish_task(
     note: str,
     now: dt.datetime,
 ) -> InspectorTask:
-    """Record the inspector's result on the open task; only its inspector (or grid's) may."""
+    """Record the inspector's result on the open task: its inspector's, or, unassigned, any
+    inspector's of its grid."""
     task = await InspectorTask.filter(case_id=case.id, kind=kind, status=TaskStatus.OPEN).first()
     if task is None:
         raise ValidationFailed(f"no open {kind} task", message="该案件没有待办的核实/核查任务")
@@ -76,6 +77,14 @@ async def finish_task(
             f"task {task.id} is not for staff {actor.id}",
             code="not_your_task",
             message="这不是您所负责网格的任务",
+        )
+    if actor is not None and task.inspector_id not in (None, actor.id):
+        # Given to a colleague (or moved to one by 改派): theirs to do, and theirs in the
+        # figures; an unassigned task is any of the grid's inspectors'.
+        raise Conflict(
+            f"task {task.id} is staff {task.inspector_id}'s",
+            code="task_reassigned",
+            message="该任务已由其他监督员负责（已改派），结果未提交",
         )
     await InspectorTask.filter(id=task.id).update(
         status=TaskStatus.DONE,

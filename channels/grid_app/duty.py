@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from cases import Location
 from channels.grid_app.models import DutyShift
 from channels.grid_app.schemas import DutyOut, ShiftOut
-from core.errors import Conflict
+from core.auth.models import Staff
+from core.errors import Conflict, NotFound
 from core.geo import to_wgs84
 
 
@@ -36,25 +37,28 @@ async def current(staff_id: int) -> DutyOut:
 async def toggle(staff_id: int, *, on: bool, where: Location | None, at: dt.datetime) -> DutyOut:
     """Go on duty (a second 上岗 while on duty changes nothing) or off (下岗 needs a shift)."""
     point = to_wgs84(where.lon, where.lat, where.crs) if where else (None, None)
-    shift = await DutyShift.filter(staff_id=staff_id, ended_at=None).order_by("-id").first()
-    if on:
-        if shift is None:
-            try:
+    async with in_transaction():
+        # One at a time per person: two 上岗 at once (the desk and the phone's queue) must not
+        # open two shifts. SQLite runs one transaction at a time anyway.
+        # The whole row: tortoise leaves FOR UPDATE out of a values_list().
+        if await Staff.filter(id=staff_id).select_for_update().first() is None:
+            raise NotFound(f"staff {staff_id}", message="账号不存在")
+        open_shifts = DutyShift.filter(staff_id=staff_id, ended_at=None)
+        if on:
+            if not await open_shifts.exists():
                 await DutyShift.create(
                     staff_id=staff_id,
                     started_at=at.astimezone(dt.UTC),
                     start_lon=point[0],
                     start_lat=point[1],
                 )
-            except IntegrityError as err:  # the person left meanwhile
-                raise Conflict("staff gone", message="账号不存在") from err
-        return await current(staff_id)
-    if shift is None:
-        raise Conflict("not on duty", code="not_on_duty", message="您当前不在岗，无需下岗")
-    ended = max(
-        at.astimezone(dt.UTC), shift.started_at
-    )  # a phone's clock behind its own 上岗: not before it
-    await DutyShift.filter(id=shift.id).update(ended_at=ended, end_lon=point[0], end_lat=point[1])
+            return await current(staff_id)
+        shift = await open_shifts.order_by("id").first()
+        if shift is None:
+            raise Conflict("not on duty", code="not_on_duty", message="您当前不在岗，无需下岗")
+        # A phone's clock behind its own 上岗: the shift ends no earlier than it began.
+        ended = max(at.astimezone(dt.UTC), shift.started_at)
+        await open_shifts.update(ended_at=ended, end_lon=point[0], end_lat=point[1])
     return await current(staff_id)
 
 

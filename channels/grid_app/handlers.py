@@ -51,18 +51,18 @@ def _field(request: web.Request) -> FieldDeps:
 async def sync_queue(request: web.Request, call: Call) -> SyncOut:
     """Do every item of the phone's queue and answer each; photos may ride in the request."""
     deps, who, runtime = _field(request), call.who, request.app[RUNTIME]
-    uploads = Uploads()
+    parts: dict[str, bytes] = {}
     if request.content_type == "multipart/form-data":
         batch, parts = await _read_form(request, deps)
-        uploads = await store_parts(parts, runtime=runtime, staff_id=who.id)
     else:
         batch = call.body(SyncIn)
-    if len(batch.items) > deps.config.sync_max_items:
+    if len(batch.items) > deps.config.sync_max_items:  # refused whole: nothing is kept
         raise ValidationFailed(
             "too many items",
             code="too_many_items",
             message=f"一次最多同步 {deps.config.sync_max_items} 项，请分批提交",
         )
+    uploads = await store_parts(parts, runtime=runtime, staff_id=who.id) if parts else Uploads()
     answers = await sync.run(batch.items, who, runtime=runtime, uploads=uploads, config=deps.config)
     return SyncOut(items=answers, photos=uploads.stored)
 

@@ -54,6 +54,11 @@ async def notify_staff(ctx: JobContext, payload: dict[str, Any]) -> None:
     task = await task_of(notice.task_id) if notice.task_id is not None else None
     title = messages.title_of(notice)
     text = messages.text_of(notice, case, task_deadline=task.deadline_at if task else None)
+    # Each person's rows locked, in order, before their messages are written: a message id is
+    # then taken only after the previous one of that person committed, so a stream that sent
+    # id N never meets a smaller id committing later (PostgreSQL runs jobs side by side).
+    # (Whole rows: tortoise leaves FOR UPDATE out of a values_list().)
+    await Staff.filter(id__in=people).order_by("id").select_for_update()
     ids = []
     for staff_id in people:
         # Keyed by the notice's row: a rerun after a crash writes none twice.

@@ -63,6 +63,18 @@ async def keep(staff_id: int, answer: ItemAnswer) -> None:
         )
 
 
+def busy(client_id: uuid.UUID, kind: str) -> ItemAnswer:
+    """Claimed by a request that has not finished (or failed): nothing was done here, and the
+    phone may send it again."""
+    return ItemAnswer(
+        id=str(client_id),
+        kind=kind,
+        outcome=Outcome.REFUSED,
+        code="try_again",
+        message="该项正在另一请求中处理，请稍后重试",
+    )
+
+
 async def replayed(staff_id: int, client_id: uuid.UUID) -> ItemAnswer | None:
     """The kept answer of one item, if any."""
     row = await SyncItem.get_or_none(staff_id=staff_id, client_id=str(client_id))

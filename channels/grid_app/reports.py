@@ -24,7 +24,9 @@ from channels.grid_app.const import Outcome
 from channels.grid_app.evidence import Doubt, check_photo, grid_shapes
 from channels.grid_app.photos import Uploads, media_of, resolve
 from channels.grid_app.schemas import FlagOut, ItemAnswer, ReportItem, SelfHandleItem
+from core.auth.const import Role
 from core.auth.service import Principal
+from core.errors import Forbidden
 from core.geo import to_wgs84
 from core.runtime import Runtime
 
@@ -121,6 +123,12 @@ async def self_handle(
     """自行处置: file it (立案 by the system, no 派遣), then the inspector's 自行处置 with the
     after-photos, then 结案 by the system where the city does not review them. A replay goes
     on from wherever the case stands."""
+    if Role.INSPECTOR not in who.roles:  # checked before anything is filed
+        raise Forbidden(
+            f"staff {who.id} is no inspector",
+            code="role_forbidden",
+            message="只有监督员可以自行处置",
+        )
     after = await resolve(item.after, uploads=uploads, staff_id=who.id)
     answer, result = await file_report(item, who, runtime=runtime, uploads=uploads, config=config)
     deps = deps_of(runtime)

@@ -15,6 +15,7 @@ from cases import (
     ExtendIn,
     NoteIn,
     ResultIn,
+    case_view,
     deps_of,
     task_of,
     transition_in_transaction,
@@ -24,7 +25,7 @@ from channels.grid_app.const import CaseMove, Outcome
 from channels.grid_app.photos import Uploads, resolve
 from channels.grid_app.schemas import CaseActionItem, ItemAnswer, TaskResultItem
 from core.auth.service import Principal
-from core.errors import Conflict, Forbidden, ValidationFailed
+from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.runtime import Runtime
 
 _MOVES: Final = {
@@ -95,20 +96,9 @@ async def _apply(
             )
             await ledger.settle(row, answer)
     except ledger.Replayed:
-        return await ledger.replayed(who.id, item.id) or _lost(item)
+        return await ledger.replayed(who.id, item.id) or ledger.busy(item.id, item.kind.value)
     await deps.kick(outbox_ids)
     return answer
-
-
-def _lost(item: TaskResultItem | CaseActionItem) -> ItemAnswer:
-    # Claimed by a request that then failed: nothing was done, the phone may send it again.
-    return ItemAnswer(
-        id=str(item.id),
-        kind=item.kind.value,
-        outcome=Outcome.REFUSED,
-        code="try_again",
-        message="该项正在另一请求中处理，请稍后重试",
-    )
 
 
 async def task_result(
@@ -121,10 +111,27 @@ async def task_result(
     return await _apply(item, who, runtime, case_id, action, inputs)
 
 
+_LEFT: Final = "该案件已不在本部门（已回退或改派），结果未提交"
+
+
+async def _with_department(case_id: int, who: Principal, runtime: Runtime) -> None:
+    """The case is the handler's department's now; else refused the same way whether it left
+    or never was (its status is not another department's business)."""
+    try:
+        await case_view(case_id, viewer=who, deps=deps_of(runtime))
+    except NotFound as err:
+        raise Forbidden(
+            f"case {case_id} is not with staff {who.id}'s department",
+            code="not_your_department",
+            message=_LEFT,
+        ) from err
+
+
 async def case_action(
     item: CaseActionItem, who: Principal, *, runtime: Runtime, uploads: Uploads
 ) -> ItemAnswer:
     """签收, 处置, 回退, 延期 or 挂账 of a case still with the handler's department."""
+    await _with_department(item.case_id, who, runtime)
     photos = tuple(await resolve(item.photos, uploads=uploads, staff_id=who.id))
     inputs: ActionIn
     if item.action == CaseMove.EXTEND:
@@ -144,6 +151,6 @@ async def case_action(
             raise Forbidden(
                 err.detail,
                 code=err.code,
-                message="该案件已不在本部门（已回退或改派），结果未提交",
+                message=_LEFT,
             ) from err
         raise

@@ -4,6 +4,8 @@ department cases with their latest news), devices, and who may read whose track.
 from __future__ import annotations
 
 from tortoise import timezone
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
 
 from cases import CaseQuery, Deps, TaskQuery, case_page, task_page
 from channels.grid_app.models import Device, PushMessage
@@ -118,9 +120,16 @@ async def register_device(who: Principal, inputs: DeviceIn, hub: PushHub) -> Dev
         "push_token": inputs.push_token,
         "last_seen_at": timezone.now(),
     }
-    device, _ = await Device.update_or_create(
-        staff_id=who.id, device_id=inputs.device_id, defaults=values
-    )
+    async with in_transaction():
+        # A phone handed on to a colleague (or a token the vendor gave anew) is theirs now:
+        # the one before gets no more pushes on it.
+        taken = Q(device_id=inputs.device_id)
+        if inputs.push_token:
+            taken |= Q(push_token=inputs.push_token, transport=inputs.transport)
+        await Device.filter(taken).exclude(staff_id=who.id).delete()
+        device, _ = await Device.update_or_create(
+            staff_id=who.id, device_id=inputs.device_id, defaults=values
+        )
     return device_out(device)
 
 

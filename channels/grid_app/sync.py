@@ -140,7 +140,7 @@ async def _duty(item: DutyItem, who: Principal, now: dt.datetime) -> ItemAnswer:
             answer = _done(item, status="on_duty" if state.on_duty else "off_duty")
             await ledger.settle(row, answer)
     except ledger.Replayed:
-        return await ledger.replayed(who.id, item.id) or _done(item, status="busy")
+        return await ledger.replayed(who.id, item.id) or ledger.busy(item.id, item.kind.value)
     return answer
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 from channels.grid_app.models import DutyShift
@@ -54,3 +55,18 @@ async def test_a_replayed_check_out_is_answered_as_before(inspector: Phone) -> N
     again = (await inspector.sync([off]))[1]["items"]
     assert [a["status"] for a in first] == ["on_duty", "off_duty"]
     assert (again[0]["outcome"], again[0]["status"]) == ("already", "off_duty")
+
+
+async def test_two_check_ins_at_once_open_one_shift(inspector: Phone) -> None:
+    client, headers = inspector.city.client, await inspector.headers()
+    answers = await asyncio.gather(
+        client.post("/api/v1/field/duty", json={"on": True}, headers=headers),
+        client.post("/api/v1/field/duty", json={"on": True}, headers=headers),
+        inspector.sync([item("duty", on=True)]),
+    )
+    assert [getattr(a, "status", None) or a[0] for a in answers] == [200, 200, 200]
+    assert await DutyShift.filter(ended_at=None).count() == 1
+    off = await (
+        await client.post("/api/v1/field/duty", json={"on": False}, headers=headers)
+    ).json()
+    assert off["on_duty"] is False

@@ -61,3 +61,11 @@ async def test_a_caller_without_a_token_is_refused(quick_city: City) -> None:
     assert r.status == 401
     r = await quick_city.client.get("/api/v1/field/stream")
     assert r.status == 401
+
+
+async def test_a_batch_refused_as_too_large_keeps_none_of_its_photos(inspector: Phone) -> None:
+    where = await inspector.city.point(1)
+    items = [item("report", description="垃圾", location=where) for _ in range(201)]
+    status, out = await inspector.sync(items, photos={"p": jpeg()})
+    assert (status, out["code"]) == (422, "too_many_items")
+    assert await MediaObject.all().count() == 0

@@ -52,3 +52,9 @@ def test_each_kind_of_news_has_its_title_and_line() -> None:
 def test_a_case_without_an_address_is_named_by_its_words() -> None:
     line = text_of(_notice(Action.DISPATCH), _case(address=""), task_deadline=None)
     assert line == "2026120800000007 暴露垃圾（门口垃圾堆放），处置期限 12-09 17:30"
+
+
+def test_a_number_the_reporter_typed_is_masked() -> None:
+    case = _case(address="", description="13812345678张先生说门口有垃圾")
+    line = text_of(_notice(Action.DISPATCH), case, task_deadline=None)
+    assert "13812345678" not in line and "138****5678" in line

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cases import IntakeDraft, Location, Reporter, Source, deps_of, submit
 from cases.models import Case, CaseAttachment, CaseEvent
 from core.org.models import Grid
 from core.org.service import assign_inspector
@@ -99,3 +100,35 @@ async def test_only_the_reporting_inspector_self_handles(inspector: Phone) -> No
     )
     assert (r.status, (await r.json())["code"]) == (403, "not_your_report")
     assert (await Case.get(id=cid)).status.value == "registered"
+
+
+async def test_a_handler_cannot_self_handle_and_nothing_is_filed(handler: Phone) -> None:
+    before = await Case.all().count()
+    answer = await _fixed(handler)
+    assert (answer["outcome"], answer["code"]) == ("refused", "role_forbidden")
+    assert await Case.all().count() == before
+
+
+async def test_a_self_handle_cut_short_by_a_crash_is_finished_by_its_replay(
+    inspector: Phone,
+) -> None:
+    """The case was filed (the draft went through the door) and the server died before the
+    自行处置 move and the ledger: the phone's replay goes on from there, once."""
+    city = inspector.city
+    where = await city.point(1, 2)
+    body = item("self_handle", description="路边一小堆垃圾", location=where, photos=[], after=["a"])
+    draft = IntakeDraft(
+        source=Source.GRID_APP,
+        idempotency_key=f"field-{body['id']}",
+        reporter=Reporter(staff_id=await city.staff_id("inspector1")),
+        description="路边一小堆垃圾",
+        location=Location(**where),
+        self_handle=True,
+    )
+    filed = await submit(draft, deps=deps_of(city.client.app))
+    assert filed.case.status.value == "registered"
+    answer = await inspector.one(body, a=exif_jpeg(where, taken=now()))
+    assert (answer["case_id"], answer["status"]) == (filed.case.id, "checked")
+    assert answer["outcome"] == "already"  # the case was had; the rest was done now
+    actions = [e.action for e in await CaseEvent.filter(case_id=filed.case.id).order_by("id")]
+    assert actions == ["report", "register", "self_handle"]

@@ -61,11 +61,27 @@ async def test_a_result_for_a_reassigned_task_is_refused(inspector: Phone) -> No
     assert (answer["outcome"], answer["code"]) == ("refused", "task_reassigned")
     assert answer["message"] == "该任务已改派给其他监督员，结果未提交"
     assert await _state(cid) == before
-    # The new inspector's result goes through; the old phone's replay still changes nothing.
+    # Nor over the core's route, and the old phone no longer lists it.
+    r = await city.client.post(
+        f"/api/v1/cases/{cid}/verify-result",
+        json={"passed": True},
+        headers=await inspector.headers(),
+    )
+    assert (r.status, (await r.json())["code"]) == (409, "task_reassigned")
+    _, listed = await inspector.get("/api/v1/tasks")
+    assert task["id"] not in [t["id"] for t in listed["items"]]
+    assert await _state(cid) == before
+    # The new inspector's result goes through, credited to them; the old phone's replay
+    # still changes nothing.
     theirs = await Phone(city, "inspector1b").one(
         item("task_result", task_id=task["id"], passed=True, note="属实")
     )
     assert theirs["outcome"] == "created"
+    assert (await InspectorTask.get(id=task["id"])).inspector_id == other
+    after = await _state(cid)
+    replay = await inspector.one(item("task_result", task_id=task["id"], passed=False))
+    assert (replay["outcome"], replay["code"]) == ("refused", "task_done")
+    assert await _state(cid) == after
 
 
 async def test_a_result_for_a_closed_task_is_refused_and_the_rest_is_kept(
@@ -163,3 +179,19 @@ async def test_a_handlers_result_after_the_case_was_returned_is_refused(handler:
     )
     assert (answer["outcome"], answer["code"]) == ("refused", "not_your_department")
     assert await _state(cid) == before
+
+
+async def test_a_move_on_a_case_not_with_the_department_tells_nothing_of_it(
+    handler: Phone,
+) -> None:
+    city = handler.city
+    returned = (await city.dispatched(1, "路边有垃圾"))["id"]
+    await city.ok(returned, "return", "handler_hw", note="误派，应为园林")  # 待派遣, no department
+    _, out = await city.report(await city.citizen(), await city.point(2), "小区门口垃圾")
+    strangers = out["case"]["id"]  # a citizen's report waiting for 受理: nobody's department
+    for cid in (returned, strangers):
+        before = await _state(cid)
+        answer = await handler.one(item("case_action", case_id=cid, action="handle"))
+        assert (answer["outcome"], answer["code"]) == ("refused", "not_your_department")
+        assert "状态" not in answer["message"]  # its status is not theirs to learn
+        assert await _state(cid) == before

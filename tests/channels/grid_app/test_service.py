@@ -61,3 +61,14 @@ async def test_devices_are_the_callers_own(handler: Phone) -> None:
     assert r.status == 204
     _, listed = await handler.get("/api/v1/field/devices")
     assert listed["items"] == []
+
+
+async def test_a_phone_handed_to_a_colleague_is_theirs_only(handler: Phone) -> None:
+    client = handler.city.client
+    body = {"device_id": "imei-0002", "platform": "android"}
+    await client.post("/api/v1/field/devices", json=body, headers=await handler.headers())
+    colleague = Phone(handler.city, "handler_sz")
+    await client.post("/api/v1/field/devices", json=body, headers=await colleague.headers())
+    _, mine = await handler.get("/api/v1/field/devices")
+    _, theirs = await colleague.get("/api/v1/field/devices")
+    assert mine["items"] == [] and [d["device_id"] for d in theirs["items"]] == ["imei-0002"]
