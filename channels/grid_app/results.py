@@ -52,7 +52,7 @@ async def _task_check(item: TaskResultItem, who: Principal) -> tuple[int, Action
         raise Conflict(
             f"task {task.id} done",
             code="task_done",
-            message="该任务已由他人完成，结果未提交",
+            message="该任务已完成（已有核实/核查结果），本次结果未提交",
         )
     mine = task.inspector_id == who.id
     if not mine and task.grid_id not in who.grid_ids:
