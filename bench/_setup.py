@@ -13,10 +13,10 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import _diagnose
 import aiohttp
@@ -24,6 +24,7 @@ import asyncpg
 from PIL import Image
 from shapely.geometry import Point, shape
 
+T = TypeVar("T")
 REPO = Path(__file__).resolve().parents[1]
 # The repository ahead of bench/ on the path: the project's packages are imported by name (the
 # package registry imports every one), and bench/vision.py would otherwise be taken for the
@@ -300,3 +301,27 @@ async def upload_photos(
     for n in range(UPLOADS_PER_INSPECTOR):
         await asyncio.gather(*(one(insp, n) for insp in inspectors))
     return latencies
+
+
+def run_bench(
+    label: str,
+    work: Callable[[], Coroutine[Any, Any, T]],
+    summary: Callable[[T], list[str]],
+    measured: Callable[[T], Sequence[Any]],
+) -> int:
+    """Run a benchmark on a clean environment and print its summary; the exit status is 1
+    when more than 1 % of the measured requests failed (each sample has `ok`)."""
+    for key in [k for k in os.environ if k.startswith("CITYLOOP_")]:
+        del os.environ[key]  # the demo city is seeded with defaults, as the server runs
+    try:
+        outcome = asyncio.run(work())
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print(f"{label}: interrupted; server stopped, database dropped", file=sys.stderr)
+        return 130
+    except (OSError, asyncpg.PostgresError) as err:
+        print(f"{label}: database: {type(err).__name__}: {err}", file=sys.stderr)
+        return 2
+    print("\n".join(summary(outcome)), flush=True)
+    done = measured(outcome)
+    failed = sum(not s.ok for s in done)
+    return 1 if failed > 0.01 * max(1, len(done)) else 0

@@ -30,9 +30,16 @@ import _ceiling
 import _diagnose
 import _history
 import aiohttp
-import asyncpg
 from _load import CATEGORY, Cpu, Dispatch, Sample, dispatch_times, load, measure_cpu, py_spy
-from _setup import Database, fresh_database, log_in, migrate_and_seed, running_server, upload_photos
+from _setup import (
+    Database,
+    fresh_database,
+    log_in,
+    migrate_and_seed,
+    run_bench,
+    running_server,
+    upload_photos,
+)
 
 
 @dataclass(frozen=True)
@@ -316,19 +323,7 @@ def summary(o: Outcome) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; exit 1 if more than 1 % of the measured requests failed."""
     opts = parse_args(argv)
-    for key in [k for k in os.environ if k.startswith("CITYLOOP_")]:
-        del os.environ[key]  # the demo city is seeded with defaults, as the server runs
-    try:
-        outcome = asyncio.run(bench(opts))
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        print("intake bench: interrupted; server stopped, database dropped", file=sys.stderr)
-        return 130
-    except (OSError, asyncpg.PostgresError) as err:
-        print(f"intake bench: database: {type(err).__name__}: {err}", file=sys.stderr)
-        return 2
-    print("\n".join(summary(outcome)), flush=True)
-    failed = sum(not s.ok for s in outcome.measured)
-    return 1 if failed > 0.01 * max(1, len(outcome.measured)) else 0
+    return run_bench("intake bench", lambda: bench(opts), summary, lambda o: o.measured)
 
 
 if __name__ == "__main__":

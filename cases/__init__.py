@@ -46,7 +46,7 @@ from cases.schemas import (
     TaskOut,
     TaskQuery,
 )
-from cases.service import case_view, citizen_viewer, sees_photo
+from cases.service import case_brief, case_view, citizen_viewer, sees_photo
 from cases.states import TRANSITIONS, allowed_actions, transition
 from cases.states import apply_in_transaction as transition_in_transaction
 from cases.tasklist import page as task_page
@@ -122,6 +122,7 @@ __all__ = [
     "TaskQuery",  # filters of task_page: case, kind, a point to sort by distance
     "Urgency",  # 立案条件 class A/B/C
     "allowed_actions",  # the actions an actor's roles allow from a case's status
+    "case_brief",  # one case as the centre lists it (CaseOut), one row read; None: no such case
     "case_page",  # a page of the cases a viewer may see (a citizen: their own reports')
     "case_view",  # read one case as a viewer sees it (None: the centre's view)
     "citizen_reporters",  # the citizens who reported a case, one per report (merged ones too)

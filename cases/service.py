@@ -176,6 +176,12 @@ async def detail(case: Case, who: Principal, deps: Deps) -> CaseDetail:
 _CENTRE: Final = Principal(kind="staff", id=0, name="系统", roles=frozenset({Role.SHIFT_LEAD}))
 
 
+async def case_brief(case_id: int, deps: Deps) -> CaseOut | None:
+    """One case as the centre lists it (one row read: no timeline, photos or reports)."""
+    case = await Case.get_or_none(id=case_id)
+    return case_out(case, deps, deps.now()) if case is not None else None
+
+
 def citizen_viewer(citizen_id: int) -> Principal:
     """The viewer a channel reads a case as for one of its citizens (a ReporterNotice's)."""
     return Principal(kind=CITIZEN, id=citizen_id, name="")

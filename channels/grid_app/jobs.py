@@ -10,14 +10,14 @@ from typing import Any
 
 from tortoise import timezone
 
-from cases import StaffNotice, case_view, deps_of, task_of
+from cases import StaffNotice, case_brief, deps_of, task_of
 from channels.grid_app import messages, push
 from channels.grid_app.const import KEEP_DAYS, PURGE_JOB, PUSH_JOB, STAFF_NOTICE
 from channels.grid_app.deps import field_of
 from channels.grid_app.models import Device, PushMessage, SyncItem
+from core import rows
 from core.auth.const import Role
 from core.auth.models import Staff
-from core.errors import NotFound
 from core.jobs import outbox
 from core.jobs.registry import JobContext, PeriodicContext, job, periodic
 
@@ -47,35 +47,44 @@ async def notify_staff(ctx: JobContext, payload: dict[str, Any]) -> None:
     people = await recipients(notice)
     if not people:
         return
-    try:
-        case = await case_view(notice.case_id, viewer=None, deps=deps_of(ctx))
-    except NotFound:
+    case = await case_brief(notice.case_id, deps_of(ctx))
+    if case is None:
         return  # the case is gone (a test database, a purge): nothing to tell
     task = await task_of(notice.task_id) if notice.task_id is not None else None
     title = messages.title_of(notice)
     text = messages.text_of(notice, case, task_deadline=task.deadline_at if task else None)
     # Each person's rows locked, in order, before their messages are written: a message id is
     # then taken only after the previous one of that person committed, so a stream that sent
-    # id N never meets a smaller id committing later (PostgreSQL runs jobs side by side).
-    # (Whole rows: tortoise leaves FOR UPDATE out of a values_list().)
-    await Staff.filter(id__in=people).order_by("id").select_for_update()
-    ids = []
-    for staff_id in people:
-        # Keyed by the notice's row: a rerun after a crash writes none twice.
-        message, _ = await PushMessage.get_or_create(
+    # id N never meets a smaller id committing later (PostgreSQL runs jobs side by side;
+    # SQLite one transaction at a time). Whole rows: tortoise drops FOR UPDATE from a
+    # values_list().
+    if rows.dialect(Staff) == "postgres":
+        await Staff.filter(id__in=people).order_by("id").select_for_update()
+    # One INSERT for all. They commit with the notice's row marked done, so a rerun after a
+    # crash finds none written (the unique key says so too).
+    written = [
+        PushMessage(
+            staff_id=staff_id,
             key=f"{ctx.outbox_id}:{staff_id}",
-            defaults={
-                "staff_id": staff_id,
-                "kind": messages.kind_of(notice),
-                "case_id": notice.case_id,
-                "task_id": notice.task_id,
-                "title": title,
-                "text": text,
-            },
+            kind=messages.kind_of(notice),
+            case_id=notice.case_id,
+            task_id=notice.task_id,
+            title=title,
+            text=text,
+            created_at=timezone.now(),
         )
-        ids.append(message.id)
-    row = await outbox.add(PUSH_JOB, {"message_ids": ids})
-    ctx.kick_after_commit(outbox.kickable(row))
+        for staff_id in people
+    ]
+    await rows.insert(written)
+    ids = [m.id for m in written]
+    # The push wakes streams and calls vendors once these rows are committed. Where nobody
+    # can be listening (one process, no stream of theirs open here, no vendor), the phones
+    # find the messages in their feed when they connect: no push to run.
+    field = field_of(ctx.runtime)
+    listening = ctx.runtime.redis is not None or field.hub.transports or field.hub.listens(people)
+    if listening:
+        row = await outbox.add(PUSH_JOB, {"message_ids": ids})
+        ctx.kick_after_commit(outbox.kickable(row))
 
 
 @job(PUSH_JOB)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Final
 
-from cases import ACTION_NAMES, Action, CaseView, StaffNotice
+from cases import ACTION_NAMES, Action, CaseOut, StaffNotice
 from core.privacy import mask_personal
 from core.timeutil import to_local
 
@@ -36,13 +36,13 @@ def title_of(notice: StaffNotice) -> str:
     return TITLES.get(notice.action, ACTION_NAMES[notice.action])
 
 
-def text_of(notice: StaffNotice, case: CaseView, *, task_deadline: dt.datetime | None) -> str:
+def text_of(notice: StaffNotice, case: CaseOut, *, task_deadline: dt.datetime | None) -> str:
     """The line: which case, where, and by when; a phone or 身份证 number a reporter typed is
     masked (the line goes to phones, and through a vendor's servers)."""
     return mask_personal(_line(notice, case, task_deadline)) or ""
 
 
-def _line(notice: StaffNotice, case: CaseView, task_deadline: dt.datetime | None) -> str:
+def _line(notice: StaffNotice, case: CaseOut, task_deadline: dt.datetime | None) -> str:
     number = case.number or f"#{case.id}"
     what = case.category_name or "案件"
     # Where it is, as the centre wrote it; else the reporter's first words of it.

@@ -88,6 +88,10 @@ class PushHub:
             if not waiting:
                 self._waiting.pop(staff_id, None)
 
+    def listens(self, staff_ids: Iterable[int]) -> bool:
+        """Whether any of these people has a stream open in this process."""
+        return any(s in self._waiting for s in staff_ids)
+
     def wake(self, staff_ids: Iterable[int]) -> None:
         """Wake this process's streams of these people."""
         for staff_id in staff_ids:

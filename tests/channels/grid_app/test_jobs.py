@@ -42,7 +42,8 @@ async def test_a_notice_run_again_writes_nothing_twice(quick_city: City) -> None
     await quick_city.dispatched(1, "路边有垃圾")
     await run_due_jobs(quick_city.client)
     (done,) = await OutboxItem.filter(kind="notify.staff", status=OutboxStatus.DONE)
-    # As after a crash between the messages' commit and the row's: it runs once more.
+    # Put back by hand (a runner's writes commit with the row's DONE, so no crash does this):
+    # the notice's key refuses its messages a second time.
     await OutboxItem.filter(id=done.id).update(status=OutboxStatus.PENDING)
     runtime = quick_city.client.app[RUNTIME]
     await outbox.run_item(done.id, context=JobContext(runtime, 0, 0), lease_s=60)

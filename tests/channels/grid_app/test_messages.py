@@ -5,27 +5,43 @@ from __future__ import annotations
 
 import datetime as dt
 
-from cases import Action, CaseView, StaffNotice
+from cases import Action, CaseOut, StaffNotice
 from channels.grid_app.messages import kind_of, text_of, title_of
 
 DEADLINE = dt.datetime(2026, 12, 9, 9, 30, tzinfo=dt.UTC)  # 17:30 in Beijing
 
 
-def _case(address: str = "解放路 12 号", description: str = "门口垃圾堆放") -> CaseView:
-    return CaseView(
+def _case(address: str = "解放路 12 号", description: str = "门口垃圾堆放") -> CaseOut:
+    return CaseOut(
         id=7,
         number="2026120800000007",
         status="dispatched",
         status_name="处置中",
+        source="grid_app",
+        category_code="E06010",
         category_name="暴露垃圾",
+        urgency="B",
         description=description,
         address=address,
+        lon=120.15,
+        lat=30.27,
+        grid_id=1,
+        street_id=2,
+        department_id=3,
+        stage="handle",
         deadline_at=DEADLINE,
         light="green",
+        overdue=False,
+        urge_count=0,
+        reopen_count=0,
+        report_count=1,
+        pending_request=None,
+        version=3,
         created_at=DEADLINE - dt.timedelta(hours=8),
+        registered_at=None,
+        dispatched_at=None,
+        handled_at=None,
         closed_at=None,
-        timeline=[],
-        photos=[],
     )
 
 
