@@ -33,10 +33,10 @@ async def recipients(notice: StaffNotice) -> list[int]:
         )
         return [int(str(i)) for i in found]
     if notice.audience == "department" and notice.department_id is not None:
-        rows = await Staff.filter(department_id=notice.department_id, is_active=True).values(
+        staff = await Staff.filter(department_id=notice.department_id, is_active=True).values(
             "id", "roles"
         )
-        return sorted(int(r["id"]) for r in rows if Role.HANDLER.value in (r["roles"] or []))
+        return sorted(int(r["id"]) for r in staff if Role.HANDLER.value in (r["roles"] or []))
     return []
 
 
@@ -91,17 +91,17 @@ async def notify_staff(ctx: JobContext, payload: dict[str, Any]) -> None:
 async def deliver(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Committed messages: wake their people's streams, then each vendor device gets them."""
     deps = field_of(ctx.runtime)
-    rows = await PushMessage.filter(id__in=list(payload.get("message_ids", []))).order_by("id")
-    await push.announce(ctx.runtime, deps.hub, (m.staff_id for m in rows))
+    batch = await PushMessage.filter(id__in=list(payload.get("message_ids", []))).order_by("id")
+    await push.announce(ctx.runtime, deps.hub, (m.staff_id for m in batch))
     transports = deps.hub.transports
-    if not transports or not rows:
+    if not transports or not batch:
         return
     devices = await Device.filter(
-        staff_id__in=sorted({m.staff_id for m in rows}),
+        staff_id__in=sorted({m.staff_id for m in batch}),
         transport__in=sorted(transports),
         push_token__not_isnull=True,
     )
-    for m in rows:
+    for m in batch:
         out = push.message_out(m)
         for d in devices:
             if d.staff_id == m.staff_id and d.push_token:
